@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench`: each module has run() returning rows for the table."""

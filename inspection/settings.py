@@ -1,0 +1,43 @@
+"""Settings as data: each has a default and a help line; the README lists every one."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key, its default and what it is for."""
+
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = [
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL; default SQLite file instance/inspection.sqlite3. "
+        "PostgreSQL + PostGIS: postgresql+psycopg://user:pass@host/db",
+    ),
+    Setting("SECRET_KEY", None, "Signs sessions; default a random key kept in instance/secret_key"),
+    Setting(
+        "TOWN_TIMEZONE",
+        "Asia/Shanghai",
+        "Time zone whose calendar days the history and year figures count by",
+    ),
+    Setting("BASEMAP", "none", "Basemap tiles: none, osm, tianditu or gaode"),
+    Setting("TIANDITU_KEY", "", "天地图 key (tk) for the tianditu basemap"),
+    Setting("LANGUAGE", "zh", "Default UI language: zh or en (users can switch)"),
+    Setting("MAX_CONTENT_LENGTH", 32 * 1024 * 1024, "Largest request body in bytes (413 above)"),
+    Setting("MAX_VERTICES", 20000, "Most vertices a geometry may have"),
+    Setting("PHOTO_MAX_PIXELS", 40_000_000, "Largest photo in pixels (width × height)"),
+    Setting("PHOTO_DIR", None, "Where photos are stored; default instance/photos"),
+    Setting("SQLITE_BUSY_MS", 10000, "How long a SQLite writer waits for the lock, in ms"),
+    Setting("DB_POOL_SIZE", 10, "PostgreSQL connection pool size per worker"),
+    Setting("SESSION_IDLE_MINUTES", 120, "Idle minutes after which a login session ends"),
+]
+
+
+def defaults() -> dict:
+    """The default value of every setting that has one."""
+    return {s.name: s.default for s in SETTINGS if s.default is not None}

@@ -1,0 +1,94 @@
+"""Wire the web layer: login, CSRF, languages, error pages and the blueprints."""
+
+from flask import Flask, g, render_template, request
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from inspection import db
+from inspection.errors import DomainError
+from inspection.models import User
+
+LANGUAGES = ("zh", "en")
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    """Find the user of a session; a bumped session_version ends old sessions."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
+
+
+def select_language() -> str:
+    """The UI language: ?lang=, then the remembered cookie, else the configured default (zh)."""
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    from flask import current_app
+
+    return current_app.config.get("LANGUAGE", "zh")
+
+
+def _babel_locale() -> str:
+    return select_language()
+
+
+def init_app(app: Flask) -> None:
+    """Register extensions, template helpers, error handlers and blueprints."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_babel_locale)
+
+    from inspection import vocab
+
+    @app.before_request
+    def _remember_language():
+        g.lang = select_language()
+
+    @app.after_request
+    def _store_language(response):
+        if request.args.get("lang") in LANGUAGES:
+            response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+        return response
+
+    @app.context_processor
+    def _template_helpers():
+        lang = getattr(g, "lang", "zh")
+        return {
+            "lang": lang,
+            "vocab": vocab,
+            "status_label": lambda s, kind="issue": vocab.status_label(s, kind, lang),
+            "label": lambda table, key: vocab.label(table, key, lang),
+        }
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        return render_template("errors/4xx.html", error=exc), exc.status
+
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        return render_template("errors/413.html"), 413
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        db.session.rollback()
+        return render_template("errors/500.html"), 500
+
+    from inspection import auth, home
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)

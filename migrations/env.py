@@ -1,0 +1,19 @@
+"""Alembic environment: runs on the connection inspection.migrate hands it."""
+
+from alembic import context
+
+from inspection import models  # noqa: F401  (registers the tables)
+from inspection.db import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise SystemExit("Run migrations through `flask --app app init-db`, which passes a connection.")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

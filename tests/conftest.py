@@ -1,0 +1,87 @@
+"""Fixtures: an app on a fresh SQLite database per test, and PostGIS when TEST_DATABASE_URL is set."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import create_app  # noqa: E402
+from inspection import migrate  # noqa: E402
+from inspection.db import Base, make_engine  # noqa: E402
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+SHARED = ROOT.parent / "shared"
+
+if os.environ.get("CI") and not PG_URL:
+    raise pytest.UsageError("CI must set TEST_DATABASE_URL: the PostGIS tests may not skip there")
+
+
+def reset_postgis(url: str):
+    """Drop every table of ours from the PostGIS test database and return a fresh engine."""
+    engine = make_engine(url, pool_size=2)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        Base.metadata.drop_all(conn)
+    return engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def db_url(request, tmp_path):
+    """A fresh, empty database URL on each backend (PostGIS skipped without a server)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL not set: no PostGIS server")
+    reset_postgis(PG_URL).dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def engine(db_url):
+    """An engine on a migrated, empty database."""
+    engine = make_engine(db_url, pool_size=2)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    """An ORM session on the migrated database."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on a fresh, migrated SQLite database in a temporary instance."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp_path / "photos"),
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner of the app."""
+    return app.test_cli_runner()
