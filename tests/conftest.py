@@ -85,3 +85,21 @@ def client(app):
 def runner(app):
     """A CLI runner of the app."""
     return app.test_cli_runner()
+
+
+def csrf_token(client, path: str) -> str:
+    """Fetch a page and read the CSRF token from its form."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = "demo1234"):
+    """Log in through the real form (with its CSRF token)."""
+    token = csrf_token(client, "/auth/login")
+    return client.post(
+        "/auth/login", data={"username": username, "password": password, "csrf_token": token}
+    )

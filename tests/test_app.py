@@ -1,0 +1,109 @@
+"""The app: login, the start page with the town and its counts, languages, error pages."""
+
+from datetime import date
+
+import shapely
+
+from inspection import db
+from inspection.history import record_change
+from inspection.models import Case, GridCell, User
+from tests.conftest import csrf_token, login
+
+
+def seed(app) -> None:
+    """A town with two villages, a supervisor and a few cases."""
+    with app.app_context():
+        s = db.session()
+        town = GridCell(level="town", code="PG", name="平岗镇")
+        town.set_boundary(shapely.box(113.0, 30.0, 113.02, 30.01))
+        for i, name in enumerate(["平岗村", "石桥村"]):
+            v = GridCell(level="village", code=f"PG0{i + 1}", name=name, parent=town)
+            v.set_boundary(shapely.box(113.0 + i * 0.01, 30.0, 113.01 + i * 0.01, 30.01))
+            s.add(v)
+        user = User(username="zhangzhen", display_name="张镇长", role="supervisor")
+        user.set_password("demo1234")
+        s.add_all([town, user])
+        s.flush()
+        village = s.query(GridCell).filter_by(code="PG01").one()
+        for status in ["reported", "assigned", "assigned"]:
+            case = Case(
+                kind="issue",
+                category="garbage",
+                title="垃圾",
+                found_on=date(2022, 5, 1),
+                village_id=village.id,
+                town_id=town.id,
+            )
+            case.set_geometry(shapely.Point(113.005, 30.005), None)
+            s.add(case)
+            record_change(s, case, "reported", user)
+            if status != "reported":
+                record_change(s, case, status, user)
+        s.commit()
+
+
+def test_pages_need_login(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_wrong_password_is_refused_and_keeps_username(app, client):
+    seed(app)
+
+    response = login(client, "zhangzhen", "wrong-password")
+
+    assert response.status_code == 401
+    html = response.get_data(as_text=True)
+    assert "用户名或密码错误" in html and 'value="zhangzhen"' in html
+
+
+def test_login_without_csrf_token_is_refused(app, client):
+    seed(app)
+
+    response = client.post("/auth/login", data={"username": "zhangzhen", "password": "demo1234"})
+
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_start_page_shows_town_villages_and_counts(app, client):
+    seed(app)
+    login(client, "zhangzhen")
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert "平岗镇" in html and "平岗村" in html and "石桥村" in html
+    assert "待核实" in html and "待整改" in html
+    assert '<td class="num">2</td>' in html  # two assigned cases in 平岗村
+
+
+def test_language_switch_is_remembered(app, client):
+    seed(app)
+    login(client, "zhangzhen")
+
+    english = client.get("/?lang=en").get_data(as_text=True)
+    again = client.get("/").get_data(as_text=True)
+    chinese = client.get("/?lang=zh").get_data(as_text=True)
+
+    assert "Cases by village and status" in english and "Reported" in english
+    assert "Cases by village and status" in again
+    assert "各村案件状态统计" in chinese
+
+
+def test_logout_needs_post_with_token(app, client):
+    seed(app)
+    login(client, "zhangzhen")
+    token = csrf_token(client, "/")
+
+    client.post("/auth/logout", data={"csrf_token": token})
+
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_page_is_404_in_chinese(client):
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    assert "未找到" in response.get_data(as_text=True)
