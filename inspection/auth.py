@@ -2,9 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from inspection import db
@@ -34,6 +34,8 @@ def login():
             and user.active
             and user.check_password(request.form.get("password", ""))
         ):
+            session.clear()
+            session.permanent = True
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "error")
@@ -44,6 +46,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out of this browser."""
+    """Log out, ending every session of this user (old cookies stop working everywhere)."""
+    user = db.session.merge(current_user._get_current_object())
+    user.session_version += 1
+    db.session.commit()
     logout_user()
+    session.clear()
     return redirect(url_for("auth.login"))

@@ -1,8 +1,12 @@
 """Wire the web layer: login, CSRF, languages, error pages and the blueprints."""
 
-from flask import Flask, g, render_template, request
+import time
+from datetime import timedelta
+
+from flask import Flask, g, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from inspection import db
@@ -41,8 +45,36 @@ def _babel_locale() -> str:
     return select_language()
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured, or when this request is HTTPS."""
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def _end_idle_sessions() -> None:
+    """Log out a session idle for longer than SESSION_IDLE_MINUTES (checked on the server)."""
+    from flask import current_app
+
+    now = time.time()
+    idle_s = float(current_app.config["SESSION_IDLE_MINUTES"]) * 60
+    seen = session.get("seen")
+    if current_user.is_authenticated and seen is not None and now - seen > idle_s:
+        logout_user()
+        session.clear()
+    if current_user.is_authenticated:
+        session["seen"] = now
+
+
 def init_app(app: Flask) -> None:
     """Register extensions, template helpers, error handlers and blueprints."""
+    app.session_interface = SessionInterface()
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=float(app.config["SESSION_IDLE_MINUTES"])),
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -54,6 +86,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _remember_language():
         g.lang = select_language()
+
+    app.before_request(_end_idle_sessions)
 
     @app.after_request
     def _store_language(response):

@@ -107,3 +107,42 @@ def test_unknown_page_is_404_in_chinese(client):
 
     assert response.status_code == 404
     assert "未找到" in response.get_data(as_text=True)
+
+
+def test_logout_ends_replayed_old_cookie(app, client):
+    seed(app)
+    login(client, "zhangzhen")
+    old_cookie = client.get_cookie("session").value
+    token = csrf_token(client, "/")
+
+    client.post("/auth/logout", data={"csrf_token": token})
+    client.set_cookie("session", old_cookie)
+
+    assert client.get("/").status_code == 302
+
+
+def test_session_cookie_flags(app, client):
+    seed(app)
+
+    response = login(client, "zhangzhen")
+    cookie = response.headers["Set-Cookie"]
+
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_session_cookie_is_secure_over_https(app):
+    seed(app)
+    client = app.test_client()
+    page = client.get("/auth/login", base_url="https://localhost")
+
+    assert "Secure" in page.headers["Set-Cookie"]
+
+
+def test_idle_session_ends(app, client):
+    seed(app)
+    login(client, "zhangzhen")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as sess:
+        sess["seen"] -= app.config["SESSION_IDLE_MINUTES"] * 60 + 1
+
+    assert client.get("/").status_code == 302
