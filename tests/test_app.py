@@ -146,3 +146,56 @@ def test_idle_session_ends(app, client):
         sess["seen"] -= app.config["SESSION_IDLE_MINUTES"] * 60 + 1
 
     assert client.get("/").status_code == 302
+
+
+def test_failed_logins_slow_down_then_lock_and_are_audited(app, client):
+    from sqlalchemy import func, select
+
+    from inspection.models import AuditEntry
+
+    seed(app)
+    statuses = [login(client, "zhangzhen", "wrong").status_code for _ in range(4)]
+    # The fifth try comes within the wait: refused even with the right password.
+    locked = login(client, "zhangzhen", "demo1234")
+
+    assert statuses == [401, 401, 401, 401]
+    assert locked.status_code == 429
+    assert "登录失败次数过多" in locked.get_data(as_text=True)
+    with app.app_context():
+        events = dict(
+            db.session.execute(
+                select(AuditEntry.event, func.count()).group_by(AuditEntry.event)
+            ).all()
+        )
+    assert events == {"login_failed": 4, "login_refused_locked": 1}
+
+
+def test_successful_login_is_audited_and_clears_failures(app, client):
+    from sqlalchemy import select
+
+    from inspection.models import AuditEntry, LoginThrottle
+
+    seed(app)
+    login(client, "zhangzhen", "wrong")
+
+    response = login(client, "zhangzhen")
+
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(LoginThrottle, "user:zhangzhen") is None
+        assert db.session.scalars(select(AuditEntry.event).order_by(AuditEntry.id)).all() == [
+            "login_failed",
+            "login",
+        ]
+
+
+def test_login_next_only_redirects_on_site(app, client):
+    seed(app)
+    token = csrf_token(client, "/auth/login")
+
+    response = client.post(
+        "/auth/login?next=//evil.example/x",
+        data={"username": "zhangzhen", "password": "demo1234", "csrf_token": token},
+    )
+
+    assert response.headers["Location"] == "/"

@@ -1,0 +1,76 @@
+"""The audit log and login throttling: who did what, from where; slow down password guessing."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from inspection.models import AuditEntry, LoginThrottle, User, utcnow
+
+# After FREE_FAILURES failures an account or address must wait; the wait doubles, up to LOCK_MAX.
+FREE_FAILURES = 3
+LOCK_AFTER = 10
+LOCK_MAX = timedelta(minutes=15)
+
+
+def log(
+    session: Session,
+    event: str,
+    *,
+    user: User | None = None,
+    username: str | None = None,
+    address: str | None = None,
+    target: str | None = None,
+    details: dict | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the session (the caller commits with its own change)."""
+    entry = AuditEntry(
+        event=event,
+        user_id=user.id if user is not None else None,
+        username=username or (user.username if user is not None else None),
+        address=address,
+        target=target,
+        details=details,
+    )
+    session.add(entry)
+    return entry
+
+
+def _keys(username: str, address: str | None) -> list[str]:
+    return [f"user:{username.lower()}"[:100]] + ([f"addr:{address}"] if address else [])
+
+
+def locked_until(session: Session, username: str, address: str | None, now: datetime | None = None):
+    """When the account or address may try again, or None if it may try now."""
+    now = now or utcnow()
+    waits = [
+        row.locked_until
+        for key in _keys(username, address)
+        if (row := session.get(LoginThrottle, key)) is not None
+        and row.locked_until is not None
+        and row.locked_until > now
+    ]
+    return max(waits) if waits else None
+
+
+def record_failure(session: Session, username: str, address: str | None, now=None) -> bool:
+    """Count a failed login for the account and the address; True if this failure locks them."""
+    now = now or utcnow()
+    locked = False
+    for key in _keys(username, address):
+        row = session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
+        session.add(row)
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures > FREE_FAILURES:
+            extra = row.failures - FREE_FAILURES
+            wait = LOCK_MAX if row.failures >= LOCK_AFTER else timedelta(seconds=2**extra)
+            row.locked_until = now + min(wait, LOCK_MAX)
+            locked = locked or row.failures >= LOCK_AFTER
+    return locked
+
+
+def record_success(session: Session, username: str) -> None:
+    """Forget the account's failures after a good login (the address keeps its count)."""
+    row = session.get(LoginThrottle, _keys(username, None)[0])
+    if row is not None:
+        session.delete(row)
