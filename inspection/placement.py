@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import geopandas as gpd
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,22 +29,22 @@ class Placement:
 
 def _grid_frame(session: Session) -> gpd.GeoDataFrame:
     cells = session.scalars(select(GridCell).order_by(GridCell.id)).all()
-    by_id = {c.id: c for c in cells}
+    code_of = {c.id: c.code for c in cells}
     return gpd.GeoDataFrame(
         {
             "id": [c.id for c in cells],
             "level": [c.level for c in cells],
             "code": [c.code for c in cells],
             "name": [c.name for c in cells],
-            "parent_code": [by_id[c.parent_id].code if c.parent_id else None for c in cells],
+            "parent_code": pd.Series([code_of.get(c.parent_id) for c in cells], dtype=object),
         },
         geometry=[c.boundary for c in cells],
         crs="EPSG:4326",
     )
 
 
-def grid_index(session: Session) -> tuple[GridIndex, gpd.GeoDataFrame]:
-    """The spatial index of the grid, rebuilt only when the grid table changes."""
+def grid_index(session: Session) -> tuple[GridIndex, dict[str, int]]:
+    """The spatial index of the grid and its code → id map, rebuilt only when the grid changes."""
     stamp = session.execute(
         select(func.count(GridCell.id), func.max(GridCell.id), func.sum(GridCell.area_m2))
     ).one()
@@ -51,7 +52,7 @@ def grid_index(session: Session) -> tuple[GridIndex, gpd.GeoDataFrame]:
     if key not in _cache:
         _cache.clear()
         frame = _grid_frame(session)
-        _cache[key] = (GridIndex(frame), frame)
+        _cache[key] = (GridIndex(frame), dict(zip(frame["code"], frame["id"], strict=True)))
     return _cache[key]
 
 
@@ -62,24 +63,13 @@ def place(session: Session, geom) -> Placement:
 
 def place_many(session: Session, geoms) -> list[Placement]:
     """Find the cells of many geometries at once with the grid's spatial index."""
-    index, frame = grid_index(session)
-    if len(frame) == 0:
+    index, id_of = grid_index(session)
+    if not id_of:
         return [Placement(None, None, None) for _ in geoms]
-    positions = index.assign(geoms)
-    ids = frame["id"].tolist()
-    parent = dict(zip(frame["code"], frame["parent_code"], strict=True))
-    id_of = dict(zip(frame["code"], ids, strict=True))
-    level_of = dict(zip(frame["code"], frame["level"], strict=True))
-    codes = frame["code"].tolist()
-    result = []
-    for pos in positions:
-        if pos < 0:
-            result.append(Placement(None, None, None))
-            continue
-        found = {}
-        code = codes[pos]
-        while code is not None:
-            found[level_of[code]] = id_of[code]
-            code = parent.get(code)
-        result.append(Placement(found.get("town"), found.get("village"), found.get("group")))
-    return result
+    lineage = index.lineage(index.assign(geoms))
+    return [
+        Placement(id_of.get(town), id_of.get(village), id_of.get(group))
+        for town, village, group in zip(
+            lineage["town_code"], lineage["village_code"], lineage["group_code"], strict=True
+        )
+    ]
