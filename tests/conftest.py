@@ -22,8 +22,23 @@ if os.environ.get("CI") and not PG_URL:
     raise pytest.UsageError("CI must set TEST_DATABASE_URL: the PostGIS tests may not skip there")
 
 
+def pg_schema_url(url: str) -> str:
+    """The test database URL with a schema of this test process first on the search path.
+
+    PostGIS stays in `public`; our tables go in `test_<pid>`, so that two test runs (two
+    developers, or helpers on one machine) never drop each other's tables.
+    """
+    schema = f"test_{os.getpid()}"
+    engine = make_engine(url, pool_size=1)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema},public"
+
+
 def reset_postgis(url: str):
-    """Drop every table of ours from the PostGIS test database and return a fresh engine."""
+    """Drop every table of ours from the PostGIS test schema and return a fresh engine."""
     engine = make_engine(url, pool_size=2)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -31,15 +46,29 @@ def reset_postgis(url: str):
     return engine
 
 
+@pytest.fixture(scope="session")
+def pg_url():
+    """This test process's PostGIS URL (its own schema), dropped at the end; None without a server."""
+    if not PG_URL:
+        yield None
+        return
+    url = pg_schema_url(PG_URL)
+    yield url
+    engine = make_engine(PG_URL, pool_size=1)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS test_{os.getpid()} CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
-def db_url(request, tmp_path):
+def db_url(request, tmp_path, pg_url):
     """A fresh, empty database URL on each backend (PostGIS skipped without a server)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    if not PG_URL:
+    if not pg_url:
         pytest.skip("TEST_DATABASE_URL not set: no PostGIS server")
-    reset_postgis(PG_URL).dispose()
-    return PG_URL
+    reset_postgis(pg_url).dispose()
+    return pg_url
 
 
 @pytest.fixture

@@ -85,9 +85,10 @@ def test_case_geometry_round_trip_is_exact(session, geom):
     )
 
 
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgis", marks=pytest.mark.postgis)], indirect=True
+)
 def test_postgis_column_is_real_geometry_with_gist_index(session):
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("PostGIS only")
     group = make_grid(session)
     session.add(make_case(group, shapely.Point(113.0005, 30.0005)))
     session.commit()
