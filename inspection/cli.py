@@ -122,5 +122,15 @@ def create_user_command(
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (init_db_command, demo_command, import_grid_command, create_user_command):
+    from inspection.case_import import import_cases_command
+    from inspection.exports import export_command
+
+    for command in (
+        init_db_command,
+        demo_command,
+        import_grid_command,
+        create_user_command,
+        import_cases_command,
+        export_command,
+    ):
         app.cli.add_command(command)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.grid import GridIndex
@@ -45,10 +45,24 @@ def _grid_frame(session: Session) -> gpd.GeoDataFrame:
 
 def grid_index(session: Session) -> tuple[GridIndex, dict[str, int]]:
     """The spatial index of the grid and its code → id map, rebuilt only when the grid changes."""
-    stamp = session.execute(
-        select(func.count(GridCell.id), func.max(GridCell.id), func.sum(GridCell.area_m2))
-    ).one()
-    key = (str(session.get_bind().url), tuple(stamp))
+    # Cheap fingerprint of the grid: ids, codes, parents, extents and areas of every cell.
+    stamp = hash(
+        tuple(
+            session.execute(
+                select(
+                    GridCell.id,
+                    GridCell.code,
+                    GridCell.parent_id,
+                    GridCell.min_lon,
+                    GridCell.min_lat,
+                    GridCell.max_lon,
+                    GridCell.max_lat,
+                    GridCell.area_m2,
+                ).order_by(GridCell.id)
+            ).all()
+        )
+    )
+    key = (str(session.get_bind().url), stamp)
     if key not in _cache:
         _cache.clear()
         frame = _grid_frame(session)

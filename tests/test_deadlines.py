@@ -3,11 +3,11 @@
 from datetime import date
 
 import pytest
-from test_workflow import TODAY, create_canned_case, create_canned_grid, create_canned_users
 
 from inspection import deadlines, workflow
 from inspection.errors import InvalidInput, NotAllowed
 from inspection.models import Case, Setting, StatusChange
+from tests.test_workflow import TODAY, create_canned_case, create_canned_grid, create_canned_users
 
 
 @pytest.fixture

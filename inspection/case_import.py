@@ -1,0 +1,668 @@
+"""Import existing ledgers (GeoJSON, GeoPackage, Excel) as cases with their history; `import-cases`.
+
+Every row is checked first; one bad row imports nothing unless skip_bad. A re-import finds the
+rows it already created by client_id: "import:<kind>:<编号>" when the file has an id / 编号
+column, else "import:" + sha1 of kind, title, found_on and the geometry's WKB.
+
+Category "environment" / 环保问题 names a group, not a category: the row gets the environment
+category whose name (or keyword: 垃圾, 污水, 秸秆, 扬尘, 畜禽/养殖, 采砂) appears in its title or
+description, else garbage (垃圾乱堆乱放, the group's most common); the history note says so.
+"""
+
+import hashlib
+import math
+import re
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+import pandas as pd
+import shapely
+from flask.cli import with_appcontext
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from geodata.errors import GeodataError
+from geodata.geometry import geometry_from_lonlat, parse_geometry, validate_geometry
+from geodata.io import read_vector
+from inspection.cases import COMMON_FIELDS, KIND_FIELDS, create_case
+from inspection.errors import InvalidInput
+from inspection.history import record_change
+from inspection.vocab import (
+    CATEGORIES,
+    CATEGORY_GROUPS,
+    KINDS,
+    SOURCES,
+    STATUS_LABELS_EN,
+    STATUS_LABELS_ZH,
+    STATUSES,
+    STRUCTURES,
+    category_key,
+)
+
+# --- Reading rows -----------------------------------------------------------------------------
+
+MAX_XLSX_ENTRIES = 10_000
+MAX_XLSX_UNZIPPED_BYTES = 200 * 1024 * 1024
+HEADER_SEARCH_ROWS = 10
+
+# Canonical field ← accepted names (compared after _norm: lower case, no spaces, ASCII brackets).
+ALIASES = {
+    "external_id": ("id", "case_id", "client_id", "编号", "案件编号"),
+    "kind": ("kind", "类型", "种类"),
+    "source": ("source", "来源"),
+    "category": ("category", "类别", "问题类别", "问题类型"),
+    "status": ("status", "状态", "整改状态"),
+    "title": ("title", "标题", "名称"),
+    "description": ("description", "descr", "问题描述", "描述", "情况描述"),
+    "found_on": ("found_on", "发现日期", "发现时间"),
+    "deadline_on": ("deadline", "deadline_on", "整改期限", "整改时限"),
+    "done_on": ("done_on", "完成日期", "整改完成日期", "拆除日期", "复耕完成日期"),
+    "verified_on": ("verified_on", "verified", "销号日期", "验收日期"),
+    "doc_number": ("doc_number", "doc_no", "文号"),
+    "batch": ("batch", "批次", "交办批次"),
+    "measures": ("measures", "整改措施"),
+    "remarks": ("remarks", "备注"),
+    "party": ("party", "当事人"),
+    "structure": ("structure", "结构"),
+    "floors": ("floors", "层数"),
+    "stated_area_m2": ("stated_area_m2", "area_m2", "占地面积(㎡)", "占地面积"),
+    "building_area_m2": ("building_area_m2", "bldg_m2", "建筑面积(㎡)", "建筑面积"),
+    "demolished_area_m2": ("demolished_area_m2", "demol_m2", "拆除面积(㎡)", "拆除面积"),
+    "enforcement_doc_no": ("enforcement_doc_no", "enf_doc_no", "文书编号"),
+    "land_type": ("land_type", "土地性质", "原地类/问题类型", "原地类"),
+    "crop": ("crop", "复耕作物"),
+    "parcel_no": ("parcel_no", "图斑编号"),
+    "officers": ("执法人员(证号)", "执法人员"),
+    "lon": ("经度", "longitude", "lon", "lng"),
+    "lat": ("纬度", "latitude", "lat"),
+    "wkt": ("wkt", "几何", "geometry_wkt"),
+}
+
+
+def _norm(name: object) -> str:
+    """A header or property name for matching: lower case, no spaces, ASCII brackets, ㎡."""
+    text = str(name).strip().lower().replace(" ", "").replace("（", "(").replace("）", ")")
+    for unit in ("m²", "m2", "平方米"):
+        text = text.replace(f"({unit})", "(㎡)")
+    return text
+
+
+_CANONICAL = {_norm(alias): key for key, aliases in ALIASES.items() for alias in aliases}
+FIELD_NAMES_ZH = {
+    "kind": "类型", "source": "来源", "category": "类别", "status": "状态", "title": "标题",
+    "found_on": "发现日期", "deadline_on": "整改期限", "done_on": "完成日期",
+    "verified_on": "销号/验收日期", "floors": "层数", "structure": "结构",
+    "stated_area_m2": "占地面积", "building_area_m2": "建筑面积", "demolished_area_m2": "拆除面积",
+    "geometry": "位置",
+}  # fmt: skip
+
+
+def is_xlsx(path: Path) -> bool:
+    """Tell an Excel workbook by content; refuse .xls and files named .xlsx that are not one."""
+    with path.open("rb") as file:
+        head = file.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InvalidInput(
+            "xls_unsupported",
+            "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后再导入",
+            "Old .xls workbooks are not supported; save the file as .xlsx first",
+        )
+    named_excel = path.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                entries = archive.infolist()
+                if "xl/workbook.xml" in {e.filename for e in entries}:
+                    if (
+                        len(entries) > MAX_XLSX_ENTRIES
+                        or sum(e.file_size for e in entries) > MAX_XLSX_UNZIPPED_BYTES
+                    ):
+                        raise InvalidInput(
+                            "xlsx_too_large",
+                            "Excel 文件解压后过大，拒绝读取",
+                            "The workbook unpacks to too much data; refused",
+                        )
+                    return True
+        except zipfile.BadZipFile:
+            pass
+    if named_excel:
+        raise InvalidInput(
+            "not_xlsx",
+            f"{path.name} 的扩展名是 Excel，但内容不是 .xlsx 工作簿",
+            f"{path.name} is named like an Excel file but is not an .xlsx workbook",
+        )
+    return False
+
+
+def _kind_from_headers(keys: set[str]) -> str | None:
+    """Guess the kind of an exported ledger from its columns."""
+    if "parcel_no" in keys:
+        return "farmland"
+    if keys & {"party", "structure", "enforcement_doc_no", "officers"}:
+        return "illegal_building"
+    if keys & {"category", "measures", "doc_number"}:
+        return "issue"
+    return None
+
+
+def read_excel_rows(path: Path, kind: str | None) -> list[tuple[int, dict, None]]:
+    """(Excel row number, header → value, None) of the first sheet's rows below its header row."""
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    header_index = next(
+        (
+            i
+            for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+            if sum(_norm(v) in _CANONICAL for v in row if v is not None) >= 2
+        ),
+        None,
+    )
+    if header_index is None:
+        raise InvalidInput(
+            "no_header",
+            "在工作表前10行中找不到表头（如 标题、发现日期、经度、纬度）",
+            "No header row (e.g. title, found_on, longitude, latitude) in the sheet's first 10 rows",
+        )
+    headers = [str(v).strip() if v is not None else "" for v in rows[header_index]]
+    guessed = kind or _kind_from_headers({_CANONICAL.get(_norm(h)) for h in headers})
+    out = []
+    for offset, values in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        record = {h: v for h, v in zip(headers, values, strict=False) if h and not _blank(v)}
+        if not record or any("小计" in str(v) for v in record.values()):
+            continue  # empty or a 小计 row of an exported ledger
+        if guessed and not any(_CANONICAL.get(_norm(h)) == "kind" for h in record):
+            record["kind"] = guessed
+        out.append((offset, record, None))
+    return out
+
+
+# --- Checking one row -------------------------------------------------------------------------
+
+
+@dataclass
+class RowPlan:
+    """A checked row, ready to become a case."""
+
+    kind: str
+    geom: object
+    fields: dict
+    found_on: date
+    status: str
+    done_on: date | None = None
+    verified_on: date | None = None
+    officers: list[dict] = field(default_factory=list)
+    external_id: str | None = None
+    note: str = ""
+
+
+class _Bad(Exception):
+    """A field of a row is wrong: (field, Chinese reason, English reason)."""
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _date(name: str, value: object) -> date:
+    """A date from an Excel date, a serial number or text like 2022-03-01, 2022/3/1, 2022年3月1日."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value < 80000:
+        return _EXCEL_EPOCH + timedelta(days=int(value))
+    match = _DATE_RE.match(str(value).strip())
+    try:
+        if match:
+            return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        pass
+    raise _Bad(
+        name,
+        f"日期无法识别：“{value}”（应如 2022-03-01）",
+        f"Cannot read the date {value!r} (use 2022-03-01)",
+    )
+
+
+def _number(name: str, value: object, *, integer: bool = False) -> float | int:
+    try:
+        number = float(str(value).replace(",", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (integer and number != int(number)):
+        what_zh, what_en = (
+            ("非负整数", "a whole number ≥ 0") if integer else ("非负数", "a number ≥ 0")
+        )
+        raise _Bad(name, f"应为{what_zh}：“{value}”", f"{value!r} is not {what_en}")
+    return int(number) if integer else number
+
+
+def _choice(name: str, value: object, table: dict) -> str:
+    """A key of a vocab table from the key or its Chinese / English label."""
+    text = str(value).strip()
+    for key, labels in table.items():
+        if text == key or text in labels:
+            return key
+    options = "、".join(zh for zh, _ in table.values())
+    raise _Bad(
+        name, f"“{text}”不是有效值（可选：{options}）", f"{text!r} is not one of {', '.join(table)}"
+    )
+
+
+def _status(name: str, value: object) -> str:
+    text = str(value).strip()
+    if text in STATUSES:
+        return text
+    for labels in (*STATUS_LABELS_ZH.values(), STATUS_LABELS_EN):
+        if text in labels:
+            return STATUSES[labels.index(text)]
+    raise _Bad(name, f"未知的状态：“{text}”", f"Unknown status {text!r}")
+
+
+_ENV_KEYWORDS = {
+    "garbage": ("垃圾",), "sewage": ("污水", "排污"), "straw_burning": ("秸秆",),
+    "dust": ("扬尘",), "livestock": ("畜禽", "养殖"), "sand_mining": ("采砂",),
+}  # fmt: skip
+ENVIRONMENT_DEFAULT = "garbage"
+
+
+def _category(name: str, value: object, text: str) -> tuple[str, str]:
+    """(category key, history note) from a key or name; the environment group becomes one category."""
+    key = category_key(str(value))
+    if key:
+        return key, ""
+    group_names = (CATEGORY_GROUPS["environment"][0], "environment")
+    if str(value).strip() not in (*group_names[0], group_names[1]):
+        raise _Bad(name, f"未知的问题类别：“{value}”", f"Unknown issue category {value!r}")
+    found = [k for k, words in _ENV_KEYWORDS.items() if any(w in text for w in words)]
+    chosen = found[0] if found else ENVIRONMENT_DEFAULT
+    return chosen, f"导入时类别为“环保问题”，归为“{CATEGORIES[chosen][0]}”"
+
+
+_OFFICER_RE = re.compile(r"^(.*?)\s*[(（]\s*([^)）]*?)\s*[)）]$")
+
+
+def _officers(value: object) -> list[dict]:
+    """Officers from text like 李执法(42060022001)、赵执法(42060022002)."""
+    out = []
+    for part in re.split(r"[、,，;；]", str(value)):
+        part = part.strip()
+        if part:
+            match = _OFFICER_RE.match(part)
+            name, cert = (match[1], match[2]) if match else (part, "")
+            out.append({"name": name, "cert_number": cert})
+    return out
+
+
+def _geometry(values: dict, geom, names: dict) -> object:
+    """The row's geometry: the file's own, else a WKT column, else 经度/纬度 columns."""
+    try:
+        if geom is not None and not getattr(geom, "is_empty", True):
+            return validate_geometry(geom)
+        if "wkt" in values:
+            return parse_geometry(str(values["wkt"]))
+        if "lon" in values and "lat" in values:
+            lon, lat = values["lon"], values["lat"]
+            try:
+                lon_deg, lat_deg = float(lon), float(lat)
+            except (TypeError, ValueError):
+                raise _Bad(
+                    names["lon"],
+                    f"经纬度应为数字：{lon}, {lat}",
+                    f"Longitude/latitude must be numbers: {lon}, {lat}",
+                ) from None
+            return geometry_from_lonlat(lon_deg, lat_deg)
+    except GeodataError as exc:
+        raise _Bad("geometry", exc.message_zh, exc.message_en) from exc
+    raise _Bad(
+        "geometry",
+        "缺少位置：需要几何、WKT 列或经度/纬度列",
+        "No location: give a geometry, a WKT column or longitude/latitude columns",
+    )
+
+
+def _canonical(properties: dict) -> tuple[dict, dict]:
+    """(canonical field → value, canonical field → name used in the file), blanks dropped."""
+    values, names = {}, {}
+    for name, value in properties.items():
+        key = _CANONICAL.get(_norm(name))
+        if key and not _blank(value) and key not in values:
+            values[key], names[key] = value, str(name)
+    return values, names
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def _fields(kind: str, values: dict, names: dict) -> tuple[dict, str]:
+    """The create_case fields of a row's kind (other kinds' columns ignored), and a history note."""
+    fields, note = {}, ""
+    wanted = set(COMMON_FIELDS) | set(KIND_FIELDS[kind]) | {"stated_area_m2"}
+    if kind == "illegal_building":
+        wanted.add("demolished_area_m2")
+    for key in sorted(wanted & set(values)):
+        value, name = values[key], names[key]
+        if key == "source":
+            fields[key] = _choice(name, value, {**SOURCES, "superior": ("上级交办", "上级反馈")})
+        elif key == "structure":
+            fields[key] = _choice(name, value, STRUCTURES)
+        elif key == "floors":
+            fields[key] = _number(name, value, integer=True)
+        elif key.endswith("_m2"):
+            fields[key] = _number(name, value)
+        elif key == "deadline_on":
+            fields[key] = _date(name, value)
+        elif key == "category":
+            text = f"{values.get('title', '')} {values.get('description', '')}"
+            fields[key], note = _category(name, value, text)
+        else:
+            fields[key] = _text(value)
+    description = fields.get("description", "")
+    if not fields.get("title"):
+        fallback = {
+            "issue": description.split("：")[0],
+            "illegal_building": f"{fields.get('party', '')}违法建筑" if fields.get("party") else "",
+            "farmland": f"复耕图斑{fields['parcel_no']}" if fields.get("parcel_no") else "",
+        }[kind]
+        if not fallback:
+            raise _Bad("title", "缺少标题", "A title is required")
+        fields["title"] = fallback[:200]
+    if kind == "issue" and "category" not in fields:
+        raise _Bad("category", "缺少问题类别", "An issue needs a category")
+    return fields, note
+
+
+def _dates(values: dict, names: dict) -> tuple[date, date | None, date | None]:
+    """found_on, done_on, verified_on of a row, in order and not in the future."""
+    if "found_on" not in values:
+        raise _Bad("found_on", "缺少发现日期", "found_on (发现日期) is required")
+    found, done, verified = (
+        _date(names[k], values[k]) if k in values else None
+        for k in ("found_on", "done_on", "verified_on")
+    )
+    today = date.today()
+    for key, day in (("found_on", found), ("done_on", done), ("verified_on", verified)):
+        if day is not None and day > today:
+            raise _Bad(names[key], f"日期在将来：{day}", f"The date {day} lies in the future")
+    if done and done < found:
+        raise _Bad(
+            names["done_on"],
+            f"完成日期 {done} 早于发现日期 {found}",
+            f"done_on {done} is before found_on {found}",
+        )
+    if verified and verified < (done or found):
+        raise _Bad(
+            names["verified_on"],
+            f"销号/验收日期 {verified} 早于完成日期",
+            f"verified_on {verified} is before the work was done",
+        )
+    return found, done, verified
+
+
+def _row_status(values: dict, names: dict, done: date | None, verified: date | None) -> str:
+    """The row's status, told by its status column or else by its dates; they must agree."""
+    if "status" not in values:
+        return "verified" if verified else "done" if done else "reported"
+    status = _status(names["status"], values["status"])
+    if status in ("done", "verified") and done is None:
+        raise _Bad(
+            names["status"], "状态为已完成，但缺少完成日期", "Status is done but done_on is missing"
+        )
+    if status == "verified" and verified is None:
+        raise _Bad(
+            names["status"],
+            "状态为已销号/已验收，但缺少销号/验收日期",
+            "Status is verified but verified_on is missing",
+        )
+    if status in ("reported", "assigned", "in_progress") and (done or verified):
+        raise _Bad(
+            names["status"],
+            "状态为未完成，却填写了完成日期",
+            "Status is open but a done date is given",
+        )
+    return status
+
+
+def parse_row(
+    properties: dict, geom, kind: str | None
+) -> tuple[RowPlan | None, list[tuple[str, str, str]]]:
+    """Check one row; return (plan, []) or (None, [(field, 中文原因, English reason)])."""
+    values, names = _canonical(properties)
+    try:
+        row_kind = (
+            _choice(names.get("kind", "kind"), values["kind"], KINDS) if "kind" in values else kind
+        )
+        if row_kind is None:
+            raise _Bad(
+                "kind",
+                "缺少类型（问题、违法建筑、复耕地块）",
+                "kind is missing (issue, illegal_building, farmland)",
+            )
+        fields, note = _fields(row_kind, values, names)
+        found, done, verified = _dates(values, names)
+        status = _row_status(values, names, done, verified)
+        plan = RowPlan(
+            kind=row_kind,
+            geom=_geometry(values, geom, names),
+            fields=fields,
+            found_on=found,
+            status=status,
+            done_on=done,
+            verified_on=verified,
+            officers=_officers(values["officers"]) if "officers" in values else [],
+            external_id=_text(values["external_id"]) if "external_id" in values else None,
+            note=note,
+        )
+    except _Bad as exc:
+        return None, [exc.args]
+    return plan, []
+
+
+# --- Importing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row cannot be imported: row number (Excel row or feature number), field, reason."""
+
+    row: int
+    field: str
+    message_zh: str
+    message_en: str
+
+    def __str__(self) -> str:
+        name = FIELD_NAMES_ZH.get(self.field)
+        where = f"{self.field}（{name}）" if name else self.field
+        return (
+            f"第{self.row}行 {where}：{self.message_zh} / "
+            f"row {self.row}, {self.field}: {self.message_en}"
+        )
+
+
+@dataclass
+class ImportResult:
+    """What an import did: cases created, rows already imported before, and the bad rows."""
+
+    created: int = 0
+    existing: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    case_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row was good."""
+        return not self.errors
+
+
+def _rows(path: Path, kind: str | None) -> list[tuple[int, dict, object]]:
+    """(row number, properties, geometry or None) of every row of an Excel or GIS file."""
+    if is_xlsx(path):
+        return read_excel_rows(path, kind)
+    frame = read_vector(path)
+    geometry = frame.geometry.name
+    rows = []
+    for number, record in enumerate(frame.to_dict("records"), start=1):
+        geom = record.pop(geometry)
+        rows.append((number, record, geom))
+    return rows
+
+
+def _history(session: Session, case, plan: RowPlan, actor, note: str) -> None:
+    """Write the steps after `reported` with the row's dates (see the module docstring)."""
+    found, done, verified = plan.found_on, plan.done_on, plan.verified_on
+    steps = {
+        "reported": [],
+        "assigned": [("assigned", found)],
+        "in_progress": [("assigned", found), ("in_progress", found)],
+        "done": [("assigned", done), ("in_progress", done), ("done", done)],
+        "verified": [("assigned", done), ("in_progress", done), ("done", done)],
+        "void": [("void", done or found)],
+    }[plan.status]
+    if plan.status == "verified":
+        steps.append(("verified", verified))
+    for status, on in steps:
+        details = {"officers": plan.officers} if plan.officers and status == "done" else None
+        record_change(session, case, status, actor, on=on, note=note, details=details)
+
+
+def client_id_for(plan: RowPlan) -> str:
+    """The stable client_id of a row: its explicit id, else a hash of its content."""
+    if plan.external_id:
+        candidate = f"import:{plan.kind}:{plan.external_id}"
+        if len(candidate) <= 64:
+            return candidate
+    text = "|".join([plan.kind, plan.external_id or plan.fields["title"], str(plan.found_on)])
+    digest = hashlib.sha1(text.encode("utf-8") + shapely.to_wkb(plan.geom)).hexdigest()
+    return f"import:{digest}"
+
+
+def _create(session: Session, plan: RowPlan, reporter, source_name: str) -> tuple[int, bool]:
+    fields = dict(plan.fields)
+    demolished = fields.pop("demolished_area_m2", None)
+    case, created = create_case(
+        session,
+        plan.kind,
+        plan.geom,
+        fields,
+        reporter,
+        client_id=client_id_for(plan),
+        found_on=plan.found_on,
+    )
+    if created:
+        if demolished is not None:
+            case.demolished_area_m2 = demolished
+        note = f"导入自 {source_name}" + (f"；{plan.note}" if plan.note else "")
+        case.history[0].note = note
+        _history(session, case, plan, reporter, note)
+        session.flush()
+    return case.id, created
+
+
+def import_cases(
+    session: Session,
+    path,
+    skip_bad: bool = False,
+    *,
+    kind: str | None = None,
+    reporter=None,
+) -> ImportResult:
+    """Import the rows of a GeoJSON, GeoPackage or Excel ledger as cases; nothing when a row is bad.
+
+    With skip_bad the good rows are imported and the bad ones listed. The caller commits.
+    Raises GeodataError / InvalidInput when the file itself cannot be read.
+    """
+    path = Path(path)
+    result = ImportResult()
+    plans: list[tuple[int, RowPlan]] = []
+    for number, properties, geom in _rows(path, kind):
+        plan, errors = parse_row(properties, geom, kind)
+        result.errors += [RowError(number, *error) for error in errors]
+        if plan is not None:
+            plans.append((number, plan))
+    outer = session.begin_nested()
+    for number, plan in plans:
+        try:
+            with session.begin_nested():
+                case_id, created = _create(session, plan, reporter, path.name)
+        except (InvalidInput, GeodataError) as exc:
+            result.errors.append(
+                RowError(
+                    number,
+                    "geometry" if "grid" in exc.code else "row",
+                    exc.message_zh,
+                    exc.message_en,
+                )
+            )
+            continue
+        result.case_ids.append(case_id)
+        result.created += created
+        result.existing += not created
+    if result.errors and not skip_bad:
+        outer.rollback()
+        result.created = result.existing = 0
+        result.case_ids = []
+    else:
+        outer.commit()
+    result.errors.sort(key=lambda e: e.row)
+    return result
+
+
+@click.command("import-cases")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--skip-bad", is_flag=True, help="Import the good rows and list the bad ones")
+@click.option(
+    "--kind",
+    type=click.Choice(["issue", "illegal_building", "farmland"]),
+    help="Kind of rows that name none",
+)
+def import_cases_command(path, skip_bad, kind) -> None:
+    """Import cases from a GeoJSON, GeoPackage or Excel ledger (经度/纬度 or WKT columns)."""
+    from inspection import db
+
+    session = db.session()
+    try:
+        result = import_cases(session, path, skip_bad, kind=kind)
+    except (GeodataError, InvalidInput) as exc:
+        session.rollback()
+        click.secho(f"导入失败：{exc.message_zh}\n{exc.message_en}", fg="red", err=True)
+        sys.exit(1)
+    for error in result.errors:
+        click.secho(str(error), fg="yellow", err=True)
+    if result.errors and not skip_bad:
+        session.rollback()
+        click.secho(
+            f"有 {len(result.errors)} 处错误，未导入任何案件（可用 --skip-bad 只导入正确的行）\n"
+            f"{len(result.errors)} problems: nothing imported (use --skip-bad to import the good rows)",
+            fg="red",
+            err=True,
+        )
+        sys.exit(1)
+    session.commit()
+    click.echo(
+        f"新建 {result.created} 件，已存在 {result.existing} 件，跳过 {len(result.errors)} 行"
+    )
+    click.echo(
+        f"Created {result.created}, already there {result.existing}, skipped {len(result.errors)}"
+    )

@@ -1,0 +1,181 @@
+"""Importing ledgers: GeoJSON and Excel rows become cases with dated history; bad rows, re-imports."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from app import create_app
+from inspection import migrate
+from inspection.case_import import import_cases, import_cases_command
+from inspection.errors import InvalidInput
+from inspection.models import Case
+from tests.test_ledgers import make_town
+
+DATA = Path(__file__).parent / "data" / "import"
+
+
+def history(case: Case) -> list[tuple[str, date]]:
+    return [(change.to_status, change.on) for change in case.history]
+
+
+def count(session) -> int:
+    return session.scalar(select(func.count(Case.id)))
+
+
+def write_xlsx(path: Path, rows: list[list]) -> Path:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+    return path
+
+
+BUILDING_LEDGER = [
+    ["违法建筑台账"],
+    ["编号", "当事人", "结构", "层数", "占地面积(㎡)", "发现日期", "状态", "拆除日期", "执法人员(证号)", "经度", "纬度"],
+    ["WJ-1", "张三", "钢结构", 1, 120.5, date(2022, 5, 1), "已拆除", "2022年5月9日", "李执法(4206001)、赵执法(4206002)", 113.003, 30.001],
+    ["WJ-2", "李四", "砖混", 2, 80, "2022-06-01", "待拆除", None, None, 113.0011, 30.0015],
+]  # fmt: skip
+
+
+def test_geojson_rows_become_cases_with_history_dates(session):
+    make_town(session)
+
+    result = import_cases(session, DATA / "issues.geojson")
+    issue, farm = session.scalars(select(Case).order_by(Case.id)).all()
+
+    assert result.ok and result.created == 2
+    assert issue.category == "straw_burning"  # 环保问题 narrowed by the title
+    assert "环保问题" in issue.history[0].note
+    assert history(issue) == [
+        ("reported", date(2022, 3, 1)),
+        ("assigned", date(2022, 3, 5)),
+        ("in_progress", date(2022, 3, 5)),
+        ("done", date(2022, 3, 5)),
+        ("verified", date(2022, 3, 8)),
+    ]
+    assert issue.status == "verified" and issue.verified_on == date(2022, 3, 8)
+    assert issue.group.code == "T01-01"
+    assert farm.kind == "farmland" and farm.crop == "油菜" and farm.parcel_no == "FG-9"
+    assert history(farm)[-1] == ("in_progress", date(2022, 4, 2))
+    assert farm.village.code == "T02" and farm.area_m2 > 0
+
+
+def test_reimport_does_not_duplicate(session):
+    make_town(session)
+    import_cases(session, DATA / "issues.geojson")
+
+    again = import_cases(session, DATA / "issues.geojson")
+
+    assert again.created == 0 and again.existing == 2
+    assert count(session) == 2
+
+
+def test_excel_ledger_with_chinese_headers_and_officers(session, tmp_path):
+    make_town(session)
+    path = write_xlsx(tmp_path / "违法建筑台账.xlsx", BUILDING_LEDGER)
+
+    result = import_cases(session, path)
+    again = import_cases(session, path)
+    done, open_ = session.scalars(select(Case).order_by(Case.id)).all()
+
+    assert result.created == 2 and again.existing == 2 and count(session) == 2
+    assert done.kind == "illegal_building" and done.structure == "steel"
+    assert done.area_m2 == 120.5 and done.client_id == "import:illegal_building:WJ-1"
+    assert done.done_on == date(2022, 5, 9)
+    assert done.history[-1].details == {
+        "officers": [
+            {"name": "李执法", "cert_number": "4206001"},
+            {"name": "赵执法", "cert_number": "4206002"},
+        ]
+    }
+    assert history(open_) == [("reported", date(2022, 6, 1)), ("assigned", date(2022, 6, 1))]
+
+
+def test_a_bad_row_imports_nothing_and_is_listed(session):
+    make_town(session)
+
+    result = import_cases(session, DATA / "bad_row.geojson")
+    messages = [str(error) for error in result.errors]
+
+    assert count(session) == 0 and result.created == 0
+    assert [(e.row, e.field) for e in result.errors] == [(2, "found_on"), (3, "geometry")]
+    assert "第2行" in messages[0] and "2022-13-45" in messages[0] and "row 2" in messages[0]
+    assert "网格" in messages[1]
+
+
+def test_skip_bad_imports_the_good_rows(session):
+    make_town(session)
+
+    result = import_cases(session, DATA / "bad_row.geojson", skip_bad=True)
+
+    assert result.created == 1 and len(result.errors) == 2
+    assert session.scalars(select(Case.title)).all() == ["好的一行"]
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        (["问题", "garbage", "x", "2022-03-01", "已整改", None, 113.001, 30.0005], "状态"),
+        (["问题", "garbage", "x", "2022-03-01", "待核实", None, 113.001, 95.0], "geometry"),
+        (["问题", "油烟", "x", "2022-03-01", None, None, 113.001, 30.0005], "类别"),
+        (["问题", "garbage", "x", "2022-03-05", None, "2022-03-01", 113.001, 30.0005], "完成日期"),
+        (["?", "garbage", "x", "2022-03-01", None, None, 113.001, 30.0005], "类型"),
+        (["问题", "garbage", "x", None, None, None, 113.001, 30.0005], "found_on"),
+    ],
+    ids=["done-without-date", "lat-out-of-range", "unknown-category", "done-before-found", "kind", "no-date"],
+)  # fmt: skip
+def test_bad_excel_rows_name_the_field(session, tmp_path, row, field):
+    make_town(session)
+    header = ["类型", "类别", "标题", "发现日期", "状态", "完成日期", "经度", "纬度"]
+    path = write_xlsx(tmp_path / "bad.xlsx", [header, row])
+
+    result = import_cases(session, path)
+
+    assert [(e.row, e.field) for e in result.errors] == [(2, field)]
+    assert count(session) == 0
+
+
+def test_files_that_are_not_what_they_say_are_refused(session, tmp_path):
+    make_town(session)
+    fake = tmp_path / "ledger.xlsx"
+    fake.write_text("编号,标题\n1,x\n", encoding="utf-8")
+
+    with pytest.raises(InvalidInput) as refused:
+        import_cases(session, fake)
+
+    assert refused.value.code == "not_xlsx"
+
+
+def test_import_command_through_the_cli(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp_path / "photos"),
+        }
+    )
+    if "import-cases" not in app.cli.commands:
+        app.cli.add_command(import_cases_command)
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+        from inspection import db
+
+        make_town(db.session())
+        db.session().commit()
+    runner = app.test_cli_runner()
+
+    bad = runner.invoke(args=["import-cases", str(DATA / "bad_row.geojson")])
+    skipped = runner.invoke(args=["import-cases", str(DATA / "bad_row.geojson"), "--skip-bad"])
+    good = runner.invoke(args=["import-cases", str(DATA / "issues.geojson")])
+
+    assert bad.exit_code == 1 and "未导入任何案件" in bad.output and "第2行" in bad.output
+    assert skipped.exit_code == 0 and "新建 1 件" in skipped.output
+    assert good.exit_code == 0 and "新建 2 件" in good.output
+    with app.app_context():
+        assert count(db.session()) == 3
+    app.extensions["db_engine"].dispose()
