@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from inspection import db, migrate
@@ -18,6 +19,7 @@ def _fail(message: str) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database or upgrade it to the newest schema, keeping its data."""
     before = migrate.current_revision(db.engine())
@@ -30,6 +32,7 @@ def init_db_command() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Load the demo town 平岗镇 with users and a year of cases (only the first time)."""
     from inspection.demo import load_demo
@@ -43,6 +46,7 @@ def demo_command() -> None:
 
 
 @click.command("import-grid")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--level", type=click.Choice(["town", "village", "group"]), help="Level of every cell"
@@ -78,6 +82,7 @@ def import_grid_command(path, level, code_field, name_field, parent_field, crs) 
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(sorted(ROLES)))
 @click.option("--grid", "grids", multiple=True, help="Grid cell code the user works in")
