@@ -2,12 +2,14 @@
 
 from collections.abc import Callable
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.area import geodesic_areas_m2
 from geodata.grid import build_tree, load_boundaries
 from inspection.models import GridCell
+from inspection.placement import grid_frame
 
 LEVEL_ORDER = {"town": 0, "village": 1, "group": 2}
 
@@ -32,7 +34,17 @@ def import_grid(
         parent_field=parent_field,
         crs=crs,
     )
-    cells = build_tree(cells)
+    # Cells already stored take part in the tree, so a file of groups can name villages imported
+    # earlier as their parents; the file's cells replace stored ones with the same code.
+    stored = grid_frame(session)
+    stored = stored[~stored["code"].isin(cells["code"])].drop(columns=["id"])
+    new_codes = set(cells["code"])
+    cells = (
+        build_tree(pd.concat([stored, cells], ignore_index=True))
+        if len(stored)
+        else build_tree(cells)
+    )
+    cells = cells[cells["code"].isin(new_codes)]
     cells = cells.assign(order=cells["level"].map(LEVEL_ORDER)).sort_values(["order", "code"])
     areas_m2 = geodesic_areas_m2(cells.geometry.values)
     existing = {c.code: c for c in session.scalars(select(GridCell))}

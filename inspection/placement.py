@@ -27,7 +27,8 @@ class Placement:
         return self.group_id is None
 
 
-def _grid_frame(session: Session) -> gpd.GeoDataFrame:
+def grid_frame(session: Session) -> gpd.GeoDataFrame:
+    """The stored grid as a frame: id, level, code, name, parent_code, geometry (EPSG:4326)."""
     cells = session.scalars(select(GridCell).order_by(GridCell.id)).all()
     code_of = {c.id: c.code for c in cells}
     return gpd.GeoDataFrame(
@@ -65,7 +66,7 @@ def grid_index(session: Session) -> tuple[GridIndex, dict[str, int]]:
     key = (str(session.get_bind().url), stamp)
     if key not in _cache:
         _cache.clear()
-        frame = _grid_frame(session)
+        frame = grid_frame(session)
         _cache[key] = (GridIndex(frame), dict(zip(frame["code"], frame["id"], strict=True)))
     return _cache[key]
 
