@@ -40,9 +40,15 @@ def demo_command() -> None:
     session = db.session()
     result = load_demo(session)
     session.commit()
+    names = set(result["logins"])
     click.echo("演示账号 / demo logins (password demo1234):")
-    for login in result["logins"]:
-        click.echo(f"  {login}")
+    for role, (zh, en) in ROLES.items():
+        users = session.scalars(select(User.username).where(User.role == role).order_by(User.id))
+        shown = [u for u in users if u in names]
+        if len(shown) > 6:
+            shown = [*shown[:3], "…", shown[-1], f"({len(shown)})"]
+        if shown:
+            click.echo(f"  {zh} {en}: {' '.join(shown)}")
 
 
 @click.command("import-grid")

@@ -126,3 +126,5 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(__import__("inspection.report_views", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("inspection.maps", fromlist=["bp"]).bp)
