@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     from inspection.case_import import import_cases_command
     from inspection.exports import export_command
+    from inspection.reports import report_command
 
     for command in (
         init_db_command,
@@ -143,5 +144,6 @@ def init_app(app: Flask) -> None:
         create_user_command,
         import_cases_command,
         export_command,
+        report_command,
     ):
         app.cli.add_command(command)

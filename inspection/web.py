@@ -122,9 +122,8 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_template("errors/500.html"), 500
 
-    from inspection import auth, home
+    from inspection import auth, home, report_views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
-    app.register_blueprint(__import__("inspection.report_views", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("inspection.maps", fromlist=["bp"]).bp)
+    app.register_blueprint(report_views.bp)

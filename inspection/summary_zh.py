@@ -1,0 +1,87 @@
+"""The year-end paragraph in Chinese, with figures rounded the way a township's summary rounds them."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+OPENING = "今年以来"
+
+
+def round_sig(value: float, digits: int = 2) -> Decimal:
+    """Round a non-negative number half-up to `digits` significant figures (≤ 0 gives 0)."""
+    if value <= 0:
+        return Decimal(0)
+    exact = Decimal(repr(float(value)))
+    step = Decimal(1).scaleb(exact.adjusted() - digits + 1)
+    return exact.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def figure_zh(number: Decimal) -> str:
+    """Write a rounded figure as a summary does: 380, 52, 3.4, and 1.2万 from ten thousand up."""
+    if number >= 10000:
+        return f"{_plain(number / 10000)}万"
+    return _plain(number)
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def approx_m2(area_m2: float, unit: str = "㎡") -> str:
+    """An area in m² to two significant figures: 378.6 → 约380㎡, 52.3 → 约52㎡, 1530 → 约1500㎡."""
+    return f"约{figure_zh(round_sig(area_m2))}{unit}"
+
+
+def approx_mu(area_mu: float) -> str:
+    """An area in 亩 to two significant figures, with 余 when above it: 120.4 → 约120余亩, 119.6 → 约120亩.
+
+    余 ("and more") is only said of whole 亩 (10 and up) and only when the figure shown to 2 decimals
+    exceeds the round number; below 10 亩 the decimal is written instead (3.44 → 约3.4亩).
+    """
+    rounded = round_sig(area_mu)
+    shown = Decimal(repr(float(area_mu))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    more = "余" if rounded >= 10 and shown > rounded else ""
+    return f"约{figure_zh(rounded)}{more}亩"
+
+
+def we_of(town_name: str | None) -> str:
+    """How the town names itself in its own summary: 我镇, 我乡 or 我街道."""
+    for suffix in ("街道", "乡", "镇"):
+        if (town_name or "").endswith(suffix):
+            return f"我{suffix}"
+    return "我镇"
+
+
+def _patrol_sentence(found: int, rectified: int) -> str:
+    if found and rectified:
+        return f"巡查发现环保问题{found}个，整改完成{rectified}个。"
+    if found:
+        return f"巡查发现环保问题{found}个。"
+    if rectified:
+        return f"整改完成巡查发现的环保问题{rectified}个。"
+    return ""
+
+
+def year_summary(figures: dict, *, we: str = "我镇", opening: str = OPENING) -> str:
+    """The paragraph of the year figures (town level), leaving out clauses whose figure is zero.
+
+    E.g. "今年以来，我镇依法拆除违法建筑2处约380㎡，复耕面积约120余亩，整改完成上级反馈问题5个。
+    巡查发现环保问题4个，整改完成4个。"; an empty string when every figure is zero.
+    """
+    buildings, farmland = figures["illegal_buildings"], figures["farmland"]
+    superior = figures["issues"]["superior"]
+    patrol = figures["issues"]["patrol_environment"]
+    clauses = []
+    if buildings["demolished"]:
+        clause = f"依法拆除违法建筑{buildings['demolished']}处"
+        if round_sig(buildings["demolished_area_m2"]) > 0:
+            clause += approx_m2(buildings["demolished_area_m2"])
+        clauses.append(clause)
+    if farmland["restored"]:
+        if round_sig(farmland["restored_area_mu"]) > 0:
+            clauses.append(f"复耕面积{approx_mu(farmland['restored_area_mu'])}")
+        else:
+            clauses.append(f"复耕地块{farmland['restored']}块")
+    if superior["rectified"]:
+        clauses.append(f"整改完成上级反馈问题{superior['rectified']}个")
+    sentences = "，".join(clauses) + "。" if clauses else ""
+    sentences += _patrol_sentence(patrol["found"], patrol["rectified"])
+    return f"{opening}，{we}{sentences}" if sentences else ""

@@ -1,0 +1,400 @@
+"""A real browser on a phone-sized screen: draw, photograph, submit twice, report while offline."""
+
+import io
+import os
+import re
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import shapely
+from PIL import Image
+from sqlalchemy import func, select
+
+from inspection import db, migrate
+from inspection.models import Case, GridCell, User
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CASE_PAGE = re.compile(r"/cases/\d+$")
+SUBMIT = "#report-form button[type=submit]"
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def served():
+    """The app on 127.0.0.1 in a thread, on a migrated temporary SQLite database with the demo town."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="report-browser-"))
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-test",
+            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp / "photos"),
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+        seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+    app.extensions["db_engine"].dispose()
+
+
+def seed(app) -> None:
+    """The demo town when it is available, else the small test town."""
+    try:
+        from inspection.demo import load_demo
+    except ImportError:
+        load_demo = None
+    if load_demo is not None:
+        load_demo(db.session())
+        db.session.commit()
+    else:
+        from tests.test_report_forms import seed_town
+
+        seed_town(app)
+
+
+def member_and_group(app) -> tuple[str, GridCell]:
+    """A 网格员's login and the group he works in."""
+    with app.app_context():
+        user = db.session.scalars(
+            select(User).where(User.role == "grid_member").order_by(User.username)
+        ).all()
+        member = next(u for u in user if u.cells and u.cells[0].level == "group")
+        group = member.cells[0]
+        _ = group.parent.name, group.boundary
+        return member.username, group
+
+
+def inner_square(group: GridCell) -> list[tuple[float, float]]:
+    """Four corners (lon, lat) of a square well inside a group, about a fifth of its size."""
+    boundary = group.boundary
+    centre = boundary.representative_point()
+    minx, miny, maxx, maxy = boundary.bounds
+    half = min(maxx - minx, maxy - miny) / 10
+    while not shapely.box(
+        centre.x - half, centre.y - half, centre.x + half, centre.y + half
+    ).within(boundary):
+        half /= 2
+    return [
+        (centre.x - half, centre.y - half),
+        (centre.x + half, centre.y - half),
+        (centre.x + half, centre.y + half),
+        (centre.x - half, centre.y + half),
+    ]
+
+
+def count_cases(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Case.id)))
+
+
+def newest_case(app) -> Case:
+    with app.app_context():
+        case = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
+        _ = case.village, case.group, case.photos
+        return case
+
+
+def jpeg_file(tmp_path: Path, name="photo.jpg") -> Path:
+    path = tmp_path / name
+    out = io.BytesIO()
+    Image.new("RGB", (120, 90), (40, 160, 60)).save(out, "JPEG")
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, served):
+    """A logged-in phone-sized page of a 网格员 (service workers off: offline is emulated per page)."""
+    app, base = served
+    username, _group = member_and_group(app)
+    context = browser.new_context(viewport=PHONE, service_workers="block", base_url=base)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo1234")
+    page.click(".narrow button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    yield page
+    context.close()
+    assert errors == []
+
+
+def open_form(page, kind: str) -> None:
+    page.goto(f"/cases/new/{kind}")
+    page.wait_for_function("window.reportMap && window.reportMap.map")
+
+
+def map_point(page, lon: float, lat: float) -> tuple[float, float]:
+    """Screen position of a lon/lat (the test basemap is WGS-84)."""
+    box = page.locator("#report-map").bounding_box()
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = reportMap.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        [lon, lat],
+    )
+    return box["x"] + x, box["y"] + y
+
+
+def test_draw_a_parcel_attach_a_photo_and_find_it_in_the_list(page, served, tmp_path):
+    app, _base = served
+    _user, group = member_and_group(app)
+    before = count_cases(app)
+    open_form(page, "farmland")
+
+    page.click(".leaflet-draw-draw-polygon")
+    corners = [map_point(page, *c) for c in inner_square(group)]
+    for x, y in [*corners, corners[0]]:
+        page.mouse.move(x, y, steps=3)  # leaflet-draw follows the pointer before each tap
+        page.wait_for_timeout(100)
+        page.mouse.click(x, y)
+    page.wait_for_function("document.getElementById('preview').classList.contains('ok')")
+    live_area = page.text_content("#draw-area")
+    preview = page.text_content("#preview")
+    page.fill("input[name=parcel_no]", "TB-2022-07")
+    page.set_input_files("input[name=photos]", str(jpeg_file(tmp_path)))
+    page.click(SUBMIT)
+    page.wait_for_url(CASE_PAGE)
+
+    case = newest_case(app)
+    assert count_cases(app) == before + 1
+    assert (case.kind, case.parcel_no, case.group_id) == ("farmland", "TB-2022-07", group.id)
+    assert len(case.photos) == 1
+    assert group.parent.name in preview and group.name in preview
+    shown_m2 = float(re.search(r"([\d,]+\.?\d*)\s*m²", live_area).group(1).replace(",", ""))
+    assert shown_m2 == pytest.approx(case.area_m2, rel=0.01)  # display formula vs geodesic
+    page.goto("/cases")
+    row = page.locator(f"li[data-case-id='{case.id}']")
+    assert row.locator(".where").inner_text().split() == [group.parent.name, group.name]
+    assert f"{case.area_m2:,.2f} m²" in row.locator(".area").inner_text()
+
+
+def test_a_shape_that_crosses_itself_is_refused_before_submit(page, served):
+    app, _base = served
+    _user, group = member_and_group(app)
+    before = count_cases(app)
+    open_form(page, "farmland")
+    a, b, c, d = inner_square(group)
+
+    page.evaluate(
+        """(ring) => { reportMap.shapes.addLayer(L.polygon(ring.map(p => [p[1], p[0]])));
+                       reportMap.useDrawn(); }""",
+        [a, c, b, d],  # a bow-tie
+    )
+    page.click(SUBMIT)
+
+    assert page.get_attribute("#report-form", "data-geometry-invalid") == "1"
+    assert "error" in page.get_attribute("#submit-status", "class")
+    assert page.url.endswith("/cases/new/farmland")
+    assert count_cases(app) == before
+
+
+def fill_issue(page, group, category="garbage", description=""):
+    """Fill an issue form with the group's representative point as pasted text."""
+    point = group.boundary.representative_point()
+    page.click("summary")
+    page.fill("textarea[name=geometry]", f"{point.x:.7f},{point.y:.7f}")
+    page.select_option("select[name=category]", category)
+    if description:
+        page.fill("textarea[name=description]", description)
+
+
+def test_a_double_tap_makes_one_case(page, served):
+    app, _base = served
+    _user, group = member_and_group(app)
+    before = count_cases(app)
+    open_form(page, "issue")
+    fill_issue(page, group)
+
+    page.locator(SUBMIT).dblclick()
+    page.wait_for_url(CASE_PAGE)
+
+    assert count_cases(app) == before + 1
+
+
+def test_a_retry_after_a_lost_answer_gets_the_first_case(page, served):
+    app, _base = served
+    _user, group = member_and_group(app)
+    before = count_cases(app)
+    posts = []
+
+    def lose_the_first_answer(route):
+        posts.append(route.request.url)
+        if len(posts) == 1:
+            route.fetch()  # the server saves the case …
+            route.abort("connectionreset")  # … but the phone never hears back
+        else:
+            route.continue_()
+
+    page.route(
+        "**/cases/new/issue",
+        lambda route: (
+            lose_the_first_answer(route) if route.request.method == "POST" else route.continue_()
+        ),
+    )
+    open_form(page, "issue")
+    fill_issue(page, group, description="第一次没有收到回应")
+    page.click(SUBMIT)
+    page.wait_for_selector("#outbox li")
+    assert count_cases(app) == before + 1  # saved once already
+
+    page.click("#outbox-send")
+    page.wait_for_function("document.querySelectorAll('#outbox li').length === 0", timeout=30_000)
+    sent_to = page.get_attribute("#outbox-sent a", "href")
+
+    assert len(posts) == 2
+    assert count_cases(app) == before + 1
+    assert sent_to.endswith(f"/cases/{newest_case(app).id}")
+
+
+def test_a_report_made_offline_is_sent_once_when_the_network_returns(page, served, tmp_path):
+    app, _base = served
+    _user, group = member_and_group(app)
+    before = count_cases(app)
+    open_form(page, "issue")
+
+    page.context.set_offline(True)
+    fill_issue(page, group, "sewage", "离线上报：排污口")
+    page.set_input_files("input[name=photos]", str(jpeg_file(tmp_path)))
+    page.click(SUBMIT)
+    page.wait_for_selector("#outbox li")
+    queued = page.locator("#outbox li").count()
+    waiting_client_id = page.evaluate("ReportOutbox.all().then(list => list[0].id)")
+    assert count_cases(app) == before
+    assert page.input_value("textarea[name=description]") == ""  # ready for the next report
+
+    page.context.set_offline(False)
+    page.wait_for_function("document.querySelectorAll('#outbox li').length === 0", timeout=30_000)
+
+    assert queued == 1
+    assert count_cases(app) == before + 1
+    case = newest_case(app)
+    assert (case.client_id, case.description, len(case.photos)) == (
+        waiting_client_id,
+        "离线上报：排污口",
+        1,
+    )
+    time.sleep(1)  # a late retry must not double it
+    assert count_cases(app) == before + 1
+
+
+def test_the_outbox_waits_on_the_case_list_too(page, served):
+    app, _base = served
+    _user, group = member_and_group(app)
+    before = count_cases(app)
+    open_form(page, "issue")
+    page.context.set_offline(True)
+    fill_issue(page, group, "dust")
+    page.click(SUBMIT)
+    page.wait_for_selector("#outbox li")
+    page.context.set_offline(False)
+
+    page.route("**/cases/new/**", lambda route: route.abort())  # still failing: stays queued
+    page.goto("/cases")
+    page.wait_for_selector("#outbox li")
+    waiting = page.locator("#outbox li").inner_text()
+    page.unroute("**/cases/new/**")
+    page.click("#outbox-send")
+    page.wait_for_function("document.querySelectorAll('#outbox li').length === 0", timeout=30_000)
+
+    assert waiting
+    assert count_cases(app) == before + 1
+
+
+def test_the_form_opens_offline_from_the_service_worker(browser, served):
+    app, base = served
+    username, group = member_and_group(app)
+    before = count_cases(app)
+    context = browser.new_context(viewport=PHONE, base_url=base)  # service workers allowed
+    page = context.new_page()
+    page.goto("/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo1234")
+    page.click(".narrow button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    open_form(page, "issue")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now controlled: the page is cached on the way
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    first_id = page.input_value("input[name=client_id]")
+
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_function("window.reportMap")
+    offline_id = page.input_value("input[name=client_id]")
+    fill_issue(page, group, "garbage", "没有信号时打开的表单")
+    page.click(SUBMIT)
+    page.wait_for_selector("#outbox li")
+    context.set_offline(False)
+    page.wait_for_function("document.querySelectorAll('#outbox li').length === 0", timeout=30_000)
+    context.close()
+
+    assert offline_id != first_id  # a cached page still gets its own client id
+    assert count_cases(app) == before + 1
+    assert newest_case(app).description == "没有信号时打开的表单"
+
+
+def test_on_the_gaode_basemap_drawn_points_are_stored_as_wgs84(page, served):
+    app, _base = served
+    _user, group = member_and_group(app)
+    page.route(
+        "https://**", lambda route: route.abort()
+    )  # no tiles in the test: only the shift matters
+    app.config["BASEMAP"] = "gaode"
+    try:
+        open_form(page, "farmland")
+        wgs = inner_square(group)
+        gcj = [
+            page.evaluate("([lon, lat]) => ReportGeo.wgs84ToGcj02(lon, lat)", list(c)) for c in wgs
+        ]
+        page.click(".leaflet-draw-draw-polygon")
+        corners = [map_point(page, *c) for c in gcj]  # where the corners sit on 高德 tiles
+        for x, y in [*corners, corners[0]]:
+            page.mouse.move(x, y, steps=3)
+            page.wait_for_timeout(100)
+            page.mouse.click(x, y)
+        page.wait_for_function("document.getElementById('preview').classList.contains('ok')")
+        posted_crs = page.input_value("select[name=crs]")
+        page.click(SUBMIT)
+        page.wait_for_url(CASE_PAGE)
+    finally:
+        app.config["BASEMAP"] = "none"
+
+    stored = newest_case(app).geom
+    assert posted_crs == "GCJ02"
+    # Screen pixels round the corners to a metre or so; the 高德 offset here is hundreds of metres.
+    assert stored.hausdorff_distance(shapely.Polygon(wgs)) < 3e-5
