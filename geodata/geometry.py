@@ -15,7 +15,9 @@ MAX_VERTICES = 20_000
 # First and last vertex of a ring this close (degrees, about 1 cm) count as the same point.
 RING_CLOSE_TOLERANCE_DEG = 1e-7
 # A polygon whose area is this small relative to its extent squared is a line or a point.
-_ZERO_AREA_RATIO = 1e-12
+# Area below this share of the extent² is float noise of a collinear ring, not a shape: a real
+# parcel 1 km long would need to be under 1 µm wide to fall below it.
+_ZERO_AREA_RATIO = 1e-9
 _REASON_RE = re.compile(r"(.*?)\[(\S+) (\S+)\]")
 
 
@@ -251,11 +253,14 @@ def _check_polygon(polygon: shapely.Polygon) -> None:
     min_x, min_y, max_x, max_y = polygon.bounds
     extent_sq_deg2 = max(max_x - min_x, max_y - min_y) ** 2
     # The hull tells a collinear ring (area 0) from a bow-tie, whose signed halves also sum to 0.
-    zero_area = polygon.convex_hull.area <= _ZERO_AREA_RATIO * extent_sq_deg2
+    # Measured about the first vertex, so that the size of lon ≈ 113 adds no rounding noise.
+    origin = np.asarray(polygon.exterior.coords[0])
+    local = shapely.transform(polygon, lambda xy: xy - origin)
+    zero_area = local.convex_hull.area <= _ZERO_AREA_RATIO * extent_sq_deg2
     reason = shapely.is_valid_reason(polygon)
     if not zero_area and reason != "Valid Geometry":
         raise _validity_error(reason, multipart=False)
-    if zero_area or polygon.area <= _ZERO_AREA_RATIO * extent_sq_deg2:
+    if zero_area or local.area <= _ZERO_AREA_RATIO * extent_sq_deg2:
         raise GeometryError(
             "zero_area",
             "面积为0：各顶点在一条直线上或重合，请重新绘制",

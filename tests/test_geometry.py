@@ -470,3 +470,10 @@ def test_geodata_imports_no_web_or_database_code():
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_thin_but_real_parcel_is_accepted():
+    # A 1 km long, 1 m wide strip near lon 113: thin, yet far above the collinear-noise threshold.
+    strip = "POLYGON((113 30, 113.0104 30, 113.0104 30.000009, 113 30.000009, 113 30))"
+
+    assert parse_geometry(strip).area > 0

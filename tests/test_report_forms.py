@@ -612,11 +612,6 @@ def test_bad_geometry_file_is_refused_with_a_reason(app, client, town, row, geom
     assert count_cases(app) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="geodata.geometry: a diagonal collinear ring near lon 113 leaves float noise above the "
-    "zero-area threshold (1e-12 × extent²); the threshold should scale with the coordinates too",
-)
 def test_row_5_diagonal_collinear_ring_is_refused(app, client, town):
     login(client, "zhangzhen")
     diagonal = poly((113.001, 30.001), (113.002, 30.002), (113.003, 30.003), (113.001, 30.001))
