@@ -133,6 +133,7 @@ def create_user_command(
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
+    from inspection.backup import backup_command, restore_command
     from inspection.case_import import import_cases_command
     from inspection.exports import export_command
     from inspection.reports import report_command
@@ -145,5 +146,7 @@ def init_app(app: Flask) -> None:
         import_cases_command,
         export_command,
         report_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)

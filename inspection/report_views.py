@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from geodata import tiles
 from geodata.area import geodesic_area_m2
-from inspection import db, vocab
+from inspection import case_actions, db, vocab
 from inspection.access import can_see, case_or_404, case_scope
 from inspection.cases import GEOMETRY_TYPES, create_case, default_responsible, find_by_client_id
 from inspection.errors import DomainError, InvalidInput
@@ -341,7 +341,13 @@ def detail(case_id: int):
     """Show one case the user may see (404 otherwise)."""
     case = case_or_404(db.session(), case_id, current_user)
     geometry = json.loads(shapely.to_geojson(case.geom))
-    return render_template("cases/detail.html", case=case, geometry=geometry, basemap=basemap())
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        geometry=geometry,
+        basemap=basemap(),
+        **case_actions.page_context(case),
+    )
 
 
 @bp.post("/cases/preview")

@@ -9,7 +9,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from inspection import db
+from inspection import db, security
 from inspection.errors import DomainError
 from inspection.models import User
 
@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     csrf.init_app(app)
+    security.init_app(app)
     babel.init_app(app, locale_selector=_babel_locale)
 
     from inspection import vocab
@@ -122,8 +123,11 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_template("errors/500.html"), 500
 
-    from inspection import auth, home, report_views
+    from inspection import auth, case_actions, dashboard, home, maps, report_views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(report_views.bp)
+    app.register_blueprint(case_actions.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(maps.bp)

@@ -1,0 +1,417 @@
+"""Map pages' data: which cells a user may open, his cases as tables for geodata.maps, the JSON feed."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlencode
+
+import geopandas as gpd
+import pandas as pd
+from flask import abort
+from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from geodata import maps, tiles
+from inspection import vocab
+from inspection.access import TOWN_ROLES, case_scope
+from inspection.deadlines import overdue_condition
+from inspection.errors import InvalidInput
+from inspection.models import Case, GridCell, User
+
+FEATURE_LIMIT = 2000  # more cases than this in view come as server-side clusters
+LEVEL_BELOW = {"town": "village", "village": "group"}
+MIN_SPAN_DEG = 0.002  # a case map shows at least ≈ 200 m around the case
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What a map needs from the request: settings, today, the UI language and URL templates."""
+
+    basemap: str = "none"
+    tianditu_key: str = ""
+    review_number: str = ""
+    today: date | None = None
+    lang: str = "zh"
+    static_url: str = "/static"
+    data_url: str = "/map/data.geojson"
+    cell_urls: dict | None = None  # level → URL template with {code}
+    case_url: str = "/cases/{id}"
+    town_url: str = "/map"
+    text: maps.MapText = field(default_factory=maps.MapText)
+
+    def basemap_or_none(self) -> tuple[tiles.Basemap, str | None]:
+        """The configured basemap, or no tiles and the reason when the setting cannot work."""
+        try:
+            return tiles.basemap(
+                self.basemap, tianditu_key=self.tianditu_key, review_number=self.review_number
+            ), None
+        except tiles.BasemapError as exc:
+            return tiles.basemap("none"), str(exc)
+
+
+def filters_from(args) -> maps.CaseFilters:
+    """The map filters in URL query arguments, unknown values dropped."""
+    return maps.CaseFilters.from_query(args, kinds=vocab.KINDS, sources=vocab.SOURCES)
+
+
+# ------------------------------------------------------------------ cells
+
+
+def sees_cell(user: User, cell: GridCell) -> bool:
+    """True if the user may open the cell's map: town staff all, others their cells and below."""
+    if user.role in TOWN_ROLES or any(c.level == "town" for c in user.cells):
+        return True
+    mine = {c.id for c in user.cells}
+    node: GridCell | None = cell
+    while node is not None:
+        if node.id in mine:
+            return True
+        node = node.parent
+    return False
+
+
+def cell_or_404(session: Session, user: User, level: str, code: str) -> GridCell:
+    """The cell of that level and code if the user may see it; otherwise 404, so codes don't leak."""
+    cell = session.scalars(
+        select(GridCell).where(GridCell.level == level, GridCell.code == code)
+    ).first()
+    if cell is None or not sees_cell(user, cell):
+        abort(404)
+    return cell
+
+
+def default_cell(user: User) -> GridCell | None:
+    """The map a field worker starts on (his village, else his group); None means the town map."""
+    if user.role in TOWN_ROLES or any(c.level == "town" for c in user.cells):
+        return None
+    for level in ("village", "group"):
+        cells = sorted((c for c in user.cells if c.level == level), key=lambda c: c.code)
+        if cells:
+            return cells[0]
+    return None
+
+
+def _town(session: Session) -> GridCell | None:
+    return session.scalars(select(GridCell).where(GridCell.level == "town")).first()
+
+
+def cell_frame(cells: list[GridCell], stats: dict | None = None) -> gpd.GeoDataFrame:
+    """Cells as a table for geodata.maps (code, name, open, mu, n; boundary lon/lat EPSG:4326)."""
+    stats = stats or {}
+    empty = {"open": 0, "mu": 0.0, "n": 0}
+    rows = [{"code": c.code, "name": c.name, **stats.get(c.id, empty)} for c in cells]
+    return gpd.GeoDataFrame(rows, geometry=[c.boundary for c in cells], crs="EPSG:4326")
+
+
+# ------------------------------------------------------------------ cases
+
+
+def _conditions(user: User, filters: maps.CaseFilters, today: date, cell=None, bbox=None) -> list:
+    """SQL conditions: the user's scope, the filters, the cell and the bounding box."""
+    conditions = [case_scope(user)]
+    if filters.kinds:
+        conditions.append(Case.kind.in_(filters.kinds))
+    if filters.statuses:
+        conditions.append(Case.status.in_(sorted(filters.status_keys)))
+    if filters.sources:
+        conditions.append(Case.source.in_(filters.sources))
+    if filters.year is not None:
+        conditions.append(
+            Case.found_on.between(date(filters.year, 1, 1), date(filters.year, 12, 31))
+        )
+    if filters.overdue:
+        conditions.append(overdue_condition(today))
+    if cell is not None and cell.level == "village":
+        conditions.append(Case.village_id == cell.id)
+    elif cell is not None and cell.level == "group":
+        conditions.append(Case.group_id == cell.id)
+    if bbox is not None:
+        west, south, east, north = bbox
+        conditions += [
+            Case.max_lon >= west,
+            Case.min_lon <= east,
+            Case.max_lat >= south,
+            Case.min_lat <= north,
+        ]
+    return conditions
+
+
+def count_cases(session: Session, user: User, filters, today: date, cell=None, bbox=None) -> int:
+    """How many cases the user may see pass the filters (in the cell and box)."""
+    query = select(func.count(Case.id)).where(*_conditions(user, filters, today, cell, bbox))
+    return session.scalar(query)
+
+
+def _frame(session: Session, columns: list, conditions: list) -> pd.DataFrame:
+    """Run a Core select of labelled columns and return the rows as a DataFrame (fast path)."""
+    query = select(*columns).where(*conditions).order_by(Case.id)
+    rows = session.connection().execute(query).all()
+    names = [c.name for c in columns]
+    if not rows:
+        return pd.DataFrame({name: [] for name in names})
+    return pd.DataFrame(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)))
+
+
+def cluster_rows(
+    session: Session, user: User, filters, today: date, zoom: int, *, cell=None, bbox=None
+) -> pd.DataFrame:
+    """The filtered cases counted per kind and cluster cell by the database (maps.CLUSTER_COLUMNS)."""
+    conditions = _conditions(user, filters, today, cell, bbox)
+    if bbox is not None:
+        lat = (bbox[1] + bbox[3]) / 2
+    else:
+        lat = session.scalar(select(func.avg(Case.point_lat)).where(*conditions)) or 0.0
+    width, height = maps.cluster_size_deg(zoom, lat)
+    if session.get_bind().dialect.name == "sqlite":  # CAST truncates: floor for these positives
+        x = cast((Case.point_lon + 180.0) / width, Integer)
+        y = cast((Case.point_lat + 90.0) / height, Integer)
+    else:
+        x = func.floor((Case.point_lon + 180.0) / width)
+        y = func.floor((Case.point_lat + 90.0) / height)
+    flags = [
+        case(
+            (Case.status.in_(sorted(s for s, g in vocab.MAP_GROUPS.items() if g == group)), 1),
+            else_=0,
+        ).label(group)
+        for group in maps.GROUP_COLORS
+    ]
+    inner = (
+        select(
+            Case.kind.label("kind"),
+            x.label("x"),
+            y.label("y"),
+            Case.point_lon.label("lon"),
+            Case.point_lat.label("lat"),
+            case((overdue_condition(today), 1), else_=0).label("o"),
+            *flags,
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    query = select(
+        inner.c.kind,
+        inner.c.x,
+        inner.c.y,
+        func.count().label("n"),
+        func.avg(inner.c.lon).label("lon"),
+        func.avg(inner.c.lat).label("lat"),
+        func.min(inner.c.lon).label("w"),
+        func.min(inner.c.lat).label("s"),
+        func.max(inner.c.lon).label("e"),
+        func.max(inner.c.lat).label("nn"),
+        func.sum(inner.c.o).label("o"),
+        *(func.sum(inner.c[group]).label(group) for group in maps.GROUP_COLORS),
+    ).group_by(inner.c.kind, inner.c.x, inner.c.y)
+    rows = session.connection().execute(query).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(maps.CLUSTER_COLUMNS))
+
+
+def case_table(
+    session: Session,
+    user: User,
+    filters: maps.CaseFilters,
+    today: date,
+    *,
+    cell: GridCell | None = None,
+    bbox=None,
+    details: bool = False,
+    geometry: bool = False,
+) -> pd.DataFrame:
+    """The user's cases passing the filters as a table (lon/lat of a point, EPSG:4326).
+
+    Always id, kind, status, source, found_on, deadline_on, lon, lat; details adds title,
+    area_m2 (m²), village and group names; geometry adds the stored geometry.
+    """
+    columns = [
+        Case.id,
+        Case.kind,
+        Case.status,
+        Case.source,
+        Case.found_on,
+        Case.deadline_on,
+        Case.point_lon.label("lon"),
+        Case.point_lat.label("lat"),
+    ]
+    if details:
+        columns += [Case.title, Case.area_m2, Case.village_id, Case.group_id]
+    if geometry:
+        columns.append(Case.geom.label("geometry"))
+    frame = _frame(session, columns, _conditions(user, filters, today, cell, bbox))
+    if details:
+        names = dict(session.execute(select(GridCell.id, GridCell.name)).all())
+        frame["village"] = frame.pop("village_id").map(names)
+        frame["group"] = frame.pop("group_id").map(names)
+    return frame
+
+
+def cell_stats(session: Session, user: User, filters, today: date, cell: GridCell) -> dict:
+    """Per cell of the level below: open cases, restored 亩 (farmland done or verified), all cases."""
+    column = Case.village_id if cell.level == "town" else Case.group_id
+    restored = and_(Case.kind == "farmland", Case.status.in_(sorted(vocab.STATUS_GROUPS["fixed"])))
+    query = (
+        select(
+            column,
+            func.sum(case((Case.status.in_(sorted(vocab.STATUS_GROUPS["open"])), 1), else_=0)),
+            func.sum(case((restored, Case.area_m2), else_=0.0)),
+            func.count(Case.id),
+        )
+        .where(*_conditions(user, filters, today, cell))
+        .group_by(column)
+    )
+    return {
+        cell_id: {"open": int(n_open or 0), "mu": round((m2 or 0) / vocab.M2_PER_MU, 2), "n": n}
+        for cell_id, n_open, m2, n in session.execute(query)
+        if cell_id is not None
+    }
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """bbox=W,S,E,N in degrees (EPSG:4326), or None when absent; InvalidInput when malformed."""
+    if not text:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        west = east = float("nan")
+        south = north = 0.0
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise InvalidInput(
+            "bad_bbox",
+            "bbox 应为 西,南,东,北（经纬度）",
+            "bbox must be west,south,east,north degrees",
+        )
+    return west, south, east, north
+
+
+def case_feed(session: Session, user: User, args, ctx: MapContext) -> str:
+    """Compact GeoJSON of the user's filtered cases in bbox: each case, or clusters when too many."""
+    filters = filters_from(args)
+    cell = None
+    if args.get("cell"):
+        cell = session.scalars(select(GridCell).where(GridCell.code == args["cell"])).first()
+        if cell is None or not sees_cell(user, cell):
+            abort(404)
+    bbox = parse_bbox(args.get("bbox"))
+    zoom_text = args.get("zoom", "")
+    zoom = min(max(int(zoom_text), 0), 22) if zoom_text.isdigit() else 22
+    today = ctx.today or date.today()
+    extra = {"bbox": list(bbox)} if bbox else {}
+    if count_cases(session, user, filters, today, cell, bbox) > FEATURE_LIMIT:
+        clusters = cluster_rows(session, user, filters, today, zoom, cell=cell, bbox=bbox)
+        return maps.clusters_geojson(clusters, **extra)
+    polygons = zoom >= maps.POLYGON_MIN_ZOOM
+    table = case_table(
+        session, user, filters, today, cell=cell, bbox=bbox, details=True, geometry=polygons
+    )
+    return maps.case_geojson(table, today=today, polygons=polygons, **extra)
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _crumbs(user: User, cell: GridCell | None, ctx: MapContext) -> list[tuple[str, str | None]]:
+    """(name, URL or None) from the town down to the cell; links only where the user may look."""
+    chain = []
+    node = cell
+    while node is not None:
+        chain.insert(0, node)
+        node = node.parent
+    crumbs = []
+    for node in chain:
+        if node.level == "town":
+            url = ctx.town_url if default_cell(user) is None else None
+        else:
+            url = (
+                ctx.cell_urls[node.level].format(code=node.code) if sees_cell(user, node) else None
+            )
+        crumbs.append((node.name, url))
+    return crumbs
+
+
+def _years(session: Session, user: User, today: date) -> list[int]:
+    """The years the user's cases were found in, newest first (at least this year)."""
+    first, last = session.execute(
+        select(func.min(Case.found_on), func.max(Case.found_on)).where(case_scope(user))
+    ).one()
+    first_year = first.year if first else today.year
+    last_year = max(last.year if last else today.year, today.year)
+    return list(range(last_year, first_year - 1, -1))
+
+
+def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: MapContext) -> dict:
+    """Everything a map page shows: the rendered map parts, filters, counts and breadcrumbs."""
+    filters = filters_from(args)
+    today = ctx.today or date.today()
+    cell = cell or _town(session)
+    text = ctx.text
+    basemap, warning = ctx.basemap_or_none()
+    level = cell.level if cell is not None else "town"
+    bounds = (cell.min_lon, cell.min_lat, cell.max_lon, cell.max_lat) if cell is not None else None
+    m = maps.new_map(bounds, basemap=basemap, text=text, static_url=ctx.static_url)
+    shade = args.get("shade") if args.get("shade") in ("open", "mu") else None
+    if cell is not None:
+        maps.add_cells(m, cell_frame([cell]), level=level, labels=level == "group")
+        if level in LEVEL_BELOW and cell.children:
+            stats = cell_stats(session, user, filters, today, cell)
+            below = LEVEL_BELOW[level]
+            maps.add_cells(
+                m,
+                cell_frame(list(cell.children), stats),
+                level=below,
+                link=ctx.cell_urls[below],
+                shade=shade,
+                shade_switch=True,
+                name=vocab.label(vocab.LEVELS, below, ctx.lang),
+            )
+    query = [*filters.query(), *([("cell", cell.code)] if cell is not None else [])]
+    data_url = ctx.data_url + ("?" + urlencode(query) if query else "")
+    maps.add_cases(m, data_url=data_url, case_link=ctx.case_url)
+    maps.add_legend(m, text)
+    return {
+        "parts": maps.map_parts(m, ctx.static_url),
+        "text": text,
+        "cell": cell,
+        "level": level,
+        "crumbs": _crumbs(user, cell, ctx),
+        "filters": filters,
+        "shade": shade,
+        "years": _years(session, user, today),
+        "total": count_cases(session, user, filters, today, cell if level != "town" else None),
+        "warning": warning,
+        "data_url": data_url,
+        "my_cells": [c for c in sorted(user.cells, key=lambda c: c.code) if c.level != "town"],
+    }
+
+
+def case_map(case_: Case, ctx: MapContext) -> maps.MapParts:
+    """A small map of one case for its page: the case coloured by status on its group's boundary."""
+    today = ctx.today or date.today()
+    basemap, _warning = ctx.basemap_or_none()
+    west, south, east, north = case_.geom.bounds
+    pad_lon, pad_lat = (
+        max(0.0, MIN_SPAN_DEG - (east - west)) / 2,
+        max(0.0, MIN_SPAN_DEG - (north - south)) / 2,
+    )
+    bounds = (west - pad_lon, south - pad_lat, east + pad_lon, north + pad_lat)
+    m = maps.new_map(
+        bounds, basemap=basemap, text=ctx.text, static_url=ctx.static_url, height="320px"
+    )
+    around = case_.group or case_.village
+    if around is not None:
+        maps.add_cells(m, cell_frame([around]), level=around.level)
+    table = pd.DataFrame(
+        [
+            {
+                "id": case_.id,
+                "kind": case_.kind,
+                "status": case_.status,
+                "title": case_.title,
+                "deadline_on": case_.deadline_on,
+                "area_m2": case_.area_m2,
+                "village": case_.village.name if case_.village else None,
+                "group": case_.group.name if case_.group else None,
+                "geometry": case_.geom,
+            }
+        ]
+    )
+    maps.add_cases(m, table, today=today, case_link=None)
+    return maps.map_parts(m, ctx.static_url)

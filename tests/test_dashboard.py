@@ -1,0 +1,200 @@
+"""The dashboard, the year report page, its JSON and the ledger downloads, on the demo town."""
+
+import io
+import json
+import re
+from datetime import date
+
+import pyogrio
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from inspection import db
+from inspection.access import case_scope
+from inspection.deadlines import overdue_cases
+from inspection.demo import load_demo
+from inspection.models import Case, GridCell, User
+from inspection.reports import year_figures
+from tests.conftest import login
+
+PARAGRAPH = (
+    "今年以来，我镇依法拆除违法建筑2处约380㎡，复耕面积约120余亩，整改完成上级反馈问题5个。"
+    "巡查发现环保问题4个，整改完成4个。"
+)
+MEMBER = "wgy_pg01_01"
+HEAD = "cz_pg01"
+
+
+@pytest.fixture
+def demo(app):
+    """The app with the demo town loaded."""
+    with app.app_context():
+        load_demo(db.session(), today=date.today())
+        db.session.commit()
+    return app
+
+
+def _chart(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', html)
+    assert match, "no chart data on the page"
+    return json.loads(match.group(1))
+
+
+def test_pages_need_login(demo, client):
+    for path in ("/dashboard", "/report?year=2022", "/report.json", "/ledgers/issue.xlsx"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_report_page_has_the_paragraph_villages_and_downloads(demo, client):
+    login(client, "zhangzhen")
+
+    html = client.get("/report?year=2022").get_data(as_text=True)
+
+    assert PARAGRAPH in html
+    with demo.app_context():
+        figures = year_figures(db.session(), 2022)
+    for village in figures["villages"]:
+        assert village["name"] in html
+        assert f"{village['farmland']['restored_area_mu']:,.2f}" in html
+    assert "/report.json?year=2022" in html and "/ledgers/issue.xlsx?year=2022" in html
+
+
+def test_report_json_equals_year_figures(demo, client):
+    login(client, "zhangzhen")
+
+    data = client.get("/report.json?year=2022").get_json()
+
+    with demo.app_context():
+        assert data == year_figures(db.session(), 2022, groups=True)
+
+
+def test_dashboard_shows_villages_overdue_and_chart_sums(demo, client):
+    login(client, "zhangzhen")
+
+    html = client.get("/dashboard?year=2022").get_data(as_text=True)
+
+    with demo.app_context():
+        session = db.session()
+        figures = year_figures(session, 2022)
+        user = session.scalar(select(User).where(User.username == "zhangzhen"))
+        overdue = overdue_cases(session, today=date.today(), viewer=user)
+    for village in figures["villages"]:
+        assert village["name"] in html
+    assert overdue, "the demo has overdue cases"
+    for case in overdue:
+        assert f'href="/cases/{case.id}"' in html
+    chart = _chart(html)
+    issues = chart["monthly"]["kinds"]["issue"]
+    assert sum(issues["found"]) == figures["issues"]["found"]
+    assert sum(issues["fixed"]) == figures["issues"]["rectified"]
+    buildings = chart["monthly"]["kinds"]["illegal_building"]
+    assert sum(buildings["fixed"]) == figures["illegal_buildings"]["demolished"]
+    assert sum(chart["restored"]["mu"]) == pytest.approx(
+        figures["farmland"]["restored_area_mu"], abs=0.01 * len(figures["villages"])
+    )
+    assert "vendor/chart.js/chart.umd.min.js" in html and "js/dashboard.js" in html
+    assert "<script>" not in html  # no inline code: data only, in the JSON tag
+
+
+def test_member_sees_only_his_group(demo, client):
+    login(client, MEMBER)
+
+    data = client.get("/report.json?year=2022").get_json()
+    html = client.get("/report?year=2022").get_data(as_text=True)
+    dashboard = client.get("/dashboard?year=2022").get_data(as_text=True)
+
+    assert [v["code"] for v in data["villages"]] == ["PG01"]
+    assert [g["code"] for g in data["villages"][0]["groups"]] == ["PG01-01"]
+    assert "issues" not in data and "summary_zh" not in data
+    assert PARAGRAPH not in html and "石桥村" not in html
+    with demo.app_context():
+        user = db.session().scalar(select(User).where(User.username == MEMBER))
+        mine = overdue_cases(db.session(), today=date.today(), viewer=user)
+        everyone = overdue_cases(db.session(), today=date.today())
+    assert len(re.findall(r'href="/cases/\d+"', dashboard)) == len(mine) < len(everyone)
+
+
+def test_village_head_sees_his_village(demo, client):
+    login(client, HEAD)
+
+    data = client.get("/report.json?year=2022").get_json()
+
+    with demo.app_context():
+        town = year_figures(db.session(), 2022, groups=True)
+    assert data["villages"] == [v for v in town["villages"] if v["code"] == "PG01"]
+
+
+def test_ledger_xlsx_opens_with_a_chinese_filename(demo, client):
+    login(client, "zhangzhen")
+
+    response = client.get("/ledgers/issue.xlsx?year=2022")
+
+    assert response.status_code == 200
+    assert response.content_type.startswith("application/vnd.openxmlformats")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''%E9%97%AE%E9%A2%98%E6%95%B4%E6%94%B9%E5%8F%B0%E8%B4%A6_2022.xlsx" in (
+        disposition
+    )  # 问题整改台账_2022.xlsx
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["问题整改台账"]
+
+
+def test_member_gis_ledger_has_only_his_cases(demo, client, tmp_path):
+    login(client, MEMBER)
+
+    response = client.get("/ledgers/all.gpkg")
+    xlsx = client.get("/ledgers/all.xlsx")
+
+    assert response.status_code == 200
+    assert response.content_type == "application/geopackage+sqlite3"
+    path = tmp_path / "ledger.gpkg"
+    path.write_bytes(response.data)
+    frame = pyogrio.read_dataframe(path)
+    with demo.app_context():
+        session = db.session()
+        user = session.scalar(select(User).where(User.username == MEMBER))
+        mine = session.scalar(select(func.count()).select_from(Case).where(case_scope(user)))
+        total = session.scalar(select(func.count()).select_from(Case))
+        group = session.scalar(select(GridCell.code).where(GridCell.code == "PG01-01"))
+    assert 0 < len(frame) == mine < total
+    assert set(frame["group_code"]) == {group}
+    assert len(load_workbook(io.BytesIO(xlsx.data)).sheetnames) == 3
+
+
+def test_ledger_csv_and_geojson_open(demo, client):
+    login(client, "zhangzhen")
+
+    csv = client.get("/ledgers/farmland.csv?year=2022")
+    geojson = client.get("/ledgers/illegal_building.geojson?year=2022")
+
+    assert csv.status_code == 200 and csv.content_type == "text/csv; charset=utf-8"
+    assert "复耕台账_2022.csv" in _filename(csv.headers["Content-Disposition"])
+    assert geojson.content_type == "application/geo+json"
+    assert {f["properties"]["kind"] for f in geojson.get_json()["features"]} == {"illegal_building"}
+
+
+def _filename(disposition: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(disposition.split("filename*=UTF-8''", 1)[1])
+
+
+def test_unknown_kind_or_format_is_404(demo, client):
+    login(client, "zhangzhen")
+
+    assert client.get("/ledgers/houses.xlsx").status_code == 404
+    assert client.get("/ledgers/issue.docx").status_code == 404
+    assert client.get("/ledgers/issue.xlsx?year=abc").status_code == 422
+    assert client.get("/report?year=1800").status_code == 404
+
+
+def test_nav_links(demo, client):
+    login(client, "zhangzhen")
+
+    html = client.get("/").get_data(as_text=True)
+
+    for path in ('href="/map"', 'href="/cases"', 'href="/dashboard"', 'href="/report"'):
+        assert path in html

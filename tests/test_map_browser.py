@@ -1,0 +1,344 @@
+"""Map pages in headless Chromium: no errors, nothing from other hosts, drawn counts, clicks and popups."""
+
+import contextlib
+import os
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import create_app
+from geodata.crs import wgs84_to_gcj02
+from inspection import db, migrate
+from inspection.models import Case, GridCell
+from tests.test_map_pages import case_specs, is_overdue, seed_town
+
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MAP = "window[document.querySelector('.folium-map').id]"
+
+
+def make_app(tmp):
+    """An app on a fresh, migrated SQLite database in tmp."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp / "photos"),
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+    return app
+
+
+@contextlib.contextmanager
+def serving(app):
+    """Serve the app on 127.0.0.1 and a free port in a thread; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The app with the hand-made town of test_map_pages, served."""
+    app = make_app(tmp_path_factory.mktemp("live"))
+    seed_town(app)
+    with serving(app) as base:
+        yield app, base
+
+
+@pytest.fixture(scope="module")
+def demo_live(tmp_path_factory):
+    """The app with the demo town 平岗镇 (inspection.demo), served."""
+    demo = pytest.importorskip("inspection.demo")
+    app = make_app(tmp_path_factory.mktemp("demo"))
+    with app.app_context():
+        session = db.session()
+        demo.load_demo(session)
+        session.commit()
+    with serving(app) as base:
+        yield app, base, demo
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (the system's, as CI installs it)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Watch:
+    """Console errors, page errors and requests to other hosts (aborted) seen by a page."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        host = urlsplit(route.request.url).hostname
+        if host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.foreign.append(route.request.url)
+            route.abort()
+
+
+@pytest.fixture
+def page(live, browser):
+    """A logged-in supervisor's page that records errors and foreign requests."""
+    _app, base = live
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.watch = Watch(page)
+    login(page, base, "zhangzhen")
+    yield page
+    context.close()
+
+
+def login(page, base: str, username: str) -> None:
+    """Log in through the form."""
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo1234")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def open_map(page, url: str) -> dict:
+    """Open a map page, wait until its cases are drawn, and return MapApp.stats."""
+    page.goto(url)
+    page.wait_for_selector(".folium-map[data-map-state=ready]", timeout=15000)
+    return page.evaluate(f"MapApp.stats({MAP})")
+
+
+def count(app, predicate) -> int:
+    """How many seeded cases a predicate selects."""
+    with app.app_context():
+        return sum(1 for c in db.session().query(Case).all() if predicate(c))
+
+
+@pytest.mark.parametrize("path", ["/map", "/map/village/PG01", "/map/group/PG02-01"])
+def test_each_map_page_loads_cleanly_and_stays_on_this_server(live, page, path):
+    _app, base = live
+
+    stats = open_map(page, base + path)
+
+    assert page.watch.errors == []
+    assert page.watch.foreign == []
+    assert stats["cases"] > 0
+    assert page.locator(".leaflet-control-zoom-fullscreen, .leaflet-control-fullscreen").count()
+    assert page.locator(".leaflet-control-measure").count() == 1
+    assert page.locator(".map-legend").count() == 1
+
+
+@pytest.mark.parametrize(
+    "query, predicate",
+    [
+        ("", lambda c: True),
+        ("?kind=issue", lambda c: c.kind == "issue"),
+        ("?status=open", lambda c: c.status in ("reported", "assigned", "in_progress")),
+        (
+            "?kind=farmland&status=done,verified",
+            lambda c: c.kind == "farmland" and c.status in ("done", "verified"),
+        ),
+        ("?overdue=1", is_overdue),
+        (
+            "?source=superior&year=2023",
+            lambda c: c.source == "superior" and c.found_on.year == 2023,
+        ),
+    ],
+)
+def test_features_drawn_equal_the_cases_the_filter_selects(live, page, query, predicate):
+    app, base = live
+
+    stats = open_map(page, f"{base}/map{query}")
+
+    assert stats["cases"] == count(app, predicate)
+    assert stats["bubbles"] == 0  # few enough to draw each case
+
+
+def test_polygons_are_drawn_as_polygons_when_zoomed_in(live, page):
+    app, base = live
+
+    open_map(page, f"{base}/map/group/PG01-01?kind=farmland")
+    page.evaluate(f"{MAP}.setZoom(17)")
+    page.wait_for_function(f"MapApp.stats({MAP}).polygons > 0")
+
+    with app.app_context():
+        group_id = db.session().query(GridCell).filter_by(code="PG01-01").one().id
+    expected = count(app, lambda c: c.kind == "farmland" and c.group_id == group_id)
+    assert page.evaluate(f"MapApp.stats({MAP}).polygons") == expected
+    assert page.locator("path.map-case-area").count() == expected
+    assert page.watch.errors == []
+
+
+def test_clicking_a_village_opens_its_map(live, page):
+    _app, base = live
+    open_map(page, f"{base}/map?kind=issue")
+
+    page.click(".map-label span[data-code=PG02]")
+
+    page.wait_for_url(f"{base}/map/village/PG02?kind=issue")
+    page.wait_for_selector(".folium-map[data-map-state=ready]")
+    assert page.locator(".map-label span[data-code='PG02-01']").count() == 1
+
+
+def test_a_popup_links_to_its_case(live, page):
+    app, base = live
+    with app.app_context():
+        case = db.session().query(Case).filter_by(kind="issue").order_by(Case.id.desc()).first()
+        case_id, title, group_code = case.id, case.title, case.group.code
+    open_map(page, f"{base}/map/group/{group_code}")
+
+    # Zoom until the marker stands alone, then click it as a person would.
+    page.evaluate(
+        f"new Promise(done => {{ const hit = MapApp.find({MAP}, {case_id});"
+        " hit.cluster.zoomToShowLayer(hit.layer, done); })"
+    )
+    page.click(f".map-case [data-case='{case_id}']")
+
+    link = page.locator(".leaflet-popup .map-popup-link")
+    link.wait_for()
+    assert link.get_attribute("href") == f"/cases/{case_id}"
+    assert title in page.locator(".leaflet-popup").inner_text()  # shown as text, not markup
+
+
+def test_filter_form_puts_the_filters_in_the_url(live, page):
+    app, base = live
+    open_map(page, f"{base}/map")
+
+    page.click(".map-filters summary")
+    page.check("input[name=kind][value=illegal_building]")
+    page.click(".map-filters button[type=submit]")
+
+    page.wait_for_url(f"{base}/map?kind=illegal_building")  # empty fields stay out of the URL
+    page.wait_for_selector(".folium-map[data-map-state=ready]")
+    stats = page.evaluate(f"MapApp.stats({MAP})")
+    assert stats["cases"] == count(app, lambda c: c.kind == "illegal_building")
+
+
+def test_shade_switch_is_kept_in_the_url(live, page):
+    _app, base = live
+    open_map(page, f"{base}/map")
+
+    page.check(".map-shade input[value=mu]")
+
+    assert page.evaluate("location.search") == "?shade=mu"
+    fills = page.evaluate(
+        "Array.from(document.querySelectorAll('path.map-cell-village')).map(p => p.getAttribute('fill-opacity'))"
+    )
+    assert fills and set(fills) == {"0.6"}
+
+
+def test_js_gcj02_shift_matches_python(live, page):
+    _app, base = live
+    open_map(page, f"{base}/map/group/PG01-01")
+    points = [(113.62, 29.85), (116.397, 39.908), (121.47, 31.23), (2.35, 48.85)]
+
+    shifted = page.evaluate("pts => pts.map(p => MapApp.gcj02.fromWgs84(p[0], p[1]))", points)
+    back = page.evaluate("pts => pts.map(p => MapApp.gcj02.toWgs84(p[0], p[1]))", shifted)
+
+    for (lon, lat), (js_lon, js_lat), (back_lon, back_lat) in zip(
+        points, shifted, back, strict=True
+    ):
+        py_lon, py_lat = wgs84_to_gcj02(lon, lat)
+        assert abs(js_lon - py_lon) < 1e-9 and abs(js_lat - py_lat) < 1e-9
+        assert abs(back_lon - lon) < 1e-8 and abs(back_lat - lat) < 1e-8
+
+
+def test_field_worker_lands_on_his_group(live, browser):
+    app, base = live
+    context = browser.new_context()
+    page = context.new_page()
+    watch = Watch(page)
+    login(page, base, "wgy_pg01_01")
+
+    stats = open_map(page, f"{base}/map")
+
+    assert page.url == f"{base}/map/group/PG01-01"
+    with app.app_context():
+        group_id = db.session().query(GridCell).filter_by(code="PG01-01").one().id
+    assert stats["cases"] == count(app, lambda c: c.group_id == group_id)
+    assert watch.errors == [] and watch.foreign == []
+    context.close()
+
+
+def test_seed_has_every_kind(live):
+    assert {s["kind"] for s in case_specs()} == {"issue", "illegal_building", "farmland"}
+
+
+# ------------------------------------------------------------------ the demo town
+
+
+def test_demo_town_maps_draw_every_case_of_their_cell(demo_live, browser):
+    app, base, _demo = demo_live
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    watch = Watch(page)
+    login(page, base, "zhangzhen")
+    with app.app_context():
+        cells = db.session().query(GridCell).filter(GridCell.level != "group").all()
+        wanted = {
+            cell.code: (
+                f"/map/village/{cell.code}" if cell.level == "village" else "/map",
+                count(
+                    app,
+                    (lambda c, i=cell.id: c.village_id == i)
+                    if cell.level == "village"
+                    else (lambda c: True),
+                ),
+            )
+            for cell in cells
+        }
+
+    for code, (path, expected) in sorted(wanted.items()):
+        page.goto(base + path)
+        page.wait_for_selector(".folium-map[data-map-state=ready]", timeout=15000)
+        # Zoomed out, some cases may sit in server clusters: they still count once each.
+        assert page.evaluate(f"MapApp.stats({MAP}).cases") == expected, code
+
+    assert watch.errors == [] and watch.foreign == []
+    context.close()
+
+
+def test_demo_village_head_starts_on_his_village(demo_live, browser):
+    _app, base, demo = demo_live
+    context = browser.new_context()
+    page = context.new_page()
+    watch = Watch(page)
+    login(page, base, demo.head_username("PG01"))
+
+    open_map(page, f"{base}/map")
+
+    assert page.url == f"{base}/map/village/PG01"
+    assert page.locator(".map-label span[data-code^='PG01-']").count() >= 4
+    assert watch.errors == [] and watch.foreign == []
+    context.close()
