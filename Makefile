@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 FLASK := $(BIN)/flask --app app
 MO := translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: setup run serve test bench db translations clean
+.PHONY: setup run serve load test bench db translations clean
 
 setup: $(STAMP) $(MO)
 
@@ -30,7 +30,23 @@ run: db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 serve: db
-	$(BIN)/waitress-serve --host 127.0.0.1 --port 8000 --threads 8 --call app:create_app
+	$(BIN)/gunicorn --config gunicorn.conf.py
+
+# Load test tools live in their own virtualenv, so `make test` stays lean.
+LOAD_VENV := .venv-load
+LOAD_STAMP := $(LOAD_VENV)/.installed-$(shell cksum requirements-load.txt | cut -d' ' -f1)
+
+$(LOAD_STAMP): requirements-load.txt
+	test -d $(LOAD_VENV) || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-load.txt
+	rm -f $(LOAD_VENV)/.installed-*
+	touch $@
+
+# 40 users for 2 minutes on loopback against a fresh demo town under gunicorn, then the checks.
+# LOAD_TIME=20s for a smoke run; LOAD_DATABASE_URL=postgresql+psycopg://… for PostGIS.
+export LOAD_USERS LOAD_TIME LOAD_SPAWN_RATE LOAD_DATABASE_URL LOAD_KEEP
+load: setup $(LOAD_STAMP)
+	$(BIN)/python -m load.run
 
 test: setup
 	$(BIN)/ruff check .
@@ -40,4 +56,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) $(LOAD_VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from inspection import db
-from inspection.settings import SETTINGS, defaults
+from inspection.settings import SETTINGS, defaults, from_environment
 
 
 def _instance_secret(instance: Path) -> str:
@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
         for setting in SETTINGS:
             if setting.name in os.environ:
-                app.config[setting.name] = os.environ[setting.name]
+                app.config[setting.name] = from_environment(setting.name, os.environ[setting.name])
     else:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):

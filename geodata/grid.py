@@ -22,7 +22,7 @@ from geodata.grid_tree import (
     level_key,
     tree_problems,
 )
-from geodata.io import read_vector
+from geodata.io import DEFAULT_MAX_UNZIPPED_BYTES, DEFAULT_MAX_ZIP_ENTRIES, read_vector
 
 __all__ = [
     "LEVELS",
@@ -58,6 +58,8 @@ def load_boundaries(
     parent_field: str | None = None,
     crs: str | int | pyproj.CRS | None = None,
     layer: str | None = None,
+    max_zip_entries: int = DEFAULT_MAX_ZIP_ENTRIES,
+    max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES,
 ) -> gpd.GeoDataFrame:
     """Read grid boundaries into columns level, code, name, parent_code, geometry (MultiPolygon, EPSG:4326).
 
@@ -66,7 +68,13 @@ def load_boundaries(
     "group", or 镇/村/组) sets the level of every row; otherwise a level field is used when there is
     one, and build_tree infers what is still missing. `crs` is for files that state none.
     """
-    frame = read_vector(path, crs=crs, layer=layer)
+    frame = read_vector(
+        path,
+        crs=crs,
+        layer=layer,
+        max_zip_entries=max_zip_entries,
+        max_unzipped_bytes=max_unzipped_bytes,
+    )
     columns = [str(column) for column in frame.columns if column != frame.geometry.name]
     code_column = _field(columns, code_field, CODE_FIELDS)
     if code_column is None:

@@ -8,6 +8,7 @@ import pandas as pd
 import shapely
 
 from geodata.errors import GeometryError
+from geodata.geometry import validate_geometry
 
 LEVELS = ("town", "village", "group")
 LEVEL_ZH = {"town": "镇", "village": "村", "group": "组"}
@@ -152,6 +153,16 @@ def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _invalid_reason(geom) -> tuple[str, str]:
+    """Why a lon/lat boundary GEOS calls invalid, in Chinese and English (self-intersection, area 0 …)."""
+    try:
+        validate_geometry(geom, max_vertices=np.iinfo(np.int64).max)
+    except GeometryError as exc:
+        return exc.message_zh, exc.message_en
+    reason = shapely.is_valid_reason(geom)  # a case our own checks let through: GEOS's words
+    return reason, reason
+
+
 def _geometry_problems(frame: gpd.GeoDataFrame) -> list[TreeProblem]:
     """Every cell needs a valid, non-empty (Multi)Polygon."""
     geoms = np.asarray(frame.geometry.values)
@@ -159,12 +170,16 @@ def _geometry_problems(frame: gpd.GeoDataFrame) -> list[TreeProblem]:
     problems = []
     for i in np.flatnonzero(not_area | ~shapely.is_valid(geoms)):
         code = frame["code"].iat[i] or f"#{i + 1}"
-        reason = "不是面或为空" if not_area[i] else shapely.is_valid_reason(geoms[i])
+        reason_zh, reason_en = (
+            ("不是面或为空", "not a polygon, or empty")
+            if not_area[i]
+            else _invalid_reason(geoms[i])
+        )
         problems.append(
             TreeProblem(
                 "geometry_invalid",
-                f"网格 {code} 的边界无效：{reason}",
-                f"The boundary of cell {code} is invalid: {reason}",
+                f"网格 {code} 的边界无效：{reason_zh}",
+                f"The boundary of cell {code} is invalid: {reason_en}",
                 (code,),
             )
         )

@@ -21,7 +21,7 @@ from geodata import crs as crs_mod
 from geodata import sniff
 from geodata.archive import safe_extract
 from geodata.dbf_encoding import guess_dbf_encoding
-from geodata.errors import CRSError, FileFormatError
+from geodata.errors import CRSError, FileFormatError, GeometryError
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 DEFAULT_MAX_ZIP_ENTRIES = 1000
@@ -307,6 +307,13 @@ def _gdal(function, label: str, *args, **kwargs):
         raise FileFormatError(
             "file_unreadable", f"文件已损坏或无法读取：{label}", f"Cannot read {label}: {exc}"
         ) from exc
+    except shapely.errors.ShapelyError as exc:  # GEOS cannot build a ring: unclosed or NaN
+        raise FileFormatError(
+            "file_bad_geometry",
+            f"文件中的几何无效（面的边界没有闭合，或坐标不是有效数字），请检查后重新导出：{label}",
+            f"{label} holds a geometry that cannot be built (an unclosed ring or a coordinate "
+            f"that is not a number): {exc}",
+        ) from exc
     except (RuntimeError, ValueError, OSError) as exc:  # pyogrio's other errors are RuntimeErrors
         raise FileFormatError(
             "file_unreadable", f"文件内容有误，无法读取：{label}", f"Cannot read {label}: {exc}"
@@ -329,6 +336,13 @@ def _to_lonlat(
             f"{label} holds coordinates that are NaN or infinite.",
         )
     if source_crs is not None and source_crs.is_geographic and not _lonlat_range(xy):
+        if len(xy) and crs_mod.is_in_china(xy[:, 1], xy[:, 0]).all():
+            raise GeometryError(
+                "swapped_lonlat",
+                f"经纬度可能写反了：纬度超过 90 度，而对调后落在中国境内；应先写经度再写纬度：{label}",
+                f"Longitude and latitude in {label} look swapped: latitudes beyond 90 degrees "
+                "fall in China when swapped; give longitude first",
+            )
         source_crs = None  # "degrees" out of range: metres written without a CRS
     if source_crs is None:
         if crs is None:

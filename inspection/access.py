@@ -1,6 +1,6 @@
 """Who may see which cases: 网格员 their cells, village heads their village, the town for the rest."""
 
-from flask import abort
+from flask import abort, g
 from sqlalchemy import false, or_, true
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,8 @@ def case_or_404(session: Session, case_id: int, user: User) -> Case:
     """Load a case the user may see; any other id answers 404, not 403, so ids don't leak."""
     case = session.get(Case, case_id)
     if case is None or not can_see(user, case):
+        if case is not None:  # outside the user's grid: the audit log notes the refusal
+            g.audit_refused_target = f"case:{case_id}"
         abort(404)
     return case
 

@@ -2,6 +2,9 @@
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from inspection.models import AuditEntry, LoginThrottle, User, utcnow
@@ -52,13 +55,29 @@ def locked_until(session: Session, username: str, address: str | None, now: date
     return max(waits) if waits else None
 
 
+def _throttle_row(session: Session, key: str) -> LoginThrottle:
+    """The throttle row of a key, created if missing and locked for this transaction.
+
+    Two first failures at once must not collide on the insert (a 500 on PostgreSQL) nor lose a
+    count: the insert ignores a row that exists, and the read takes a row lock (SQLite's
+    BEGIN IMMEDIATE already serialises writers).
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(LoginThrottle)
+        .values(key=key, failures=0)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    query = select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()
+
+
 def record_failure(session: Session, username: str, address: str | None, now=None) -> bool:
     """Count a failed login for the account and the address; True if this failure locks them."""
     now = now or utcnow()
     locked = False
     for key in _keys(username, address):
-        row = session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
-        session.add(row)
+        row = _throttle_row(session, key)
         row.failures += 1
         row.last_failure_at = now
         if row.failures > FREE_FAILURES:

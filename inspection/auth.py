@@ -39,13 +39,18 @@ def login():
     until = audit.locked_until(s, username, address)
     if until is not None:
         seconds = max(1, int((until - utcnow()).total_seconds()))
+        db.begin_write(s)
         audit.log(s, "login_refused_locked", username=username, address=address)
         s.commit()
         return _refuse(
             username, _("Too many failed logins. Try again in %(n)d seconds.", n=seconds), 429
         )
     user = s.scalars(select(User).where(User.username == username)).first()
-    if user is not None and user.active and user.check_password(request.form.get("password", "")):
+    good = (
+        user is not None and user.active and user.check_password(request.form.get("password", ""))
+    )
+    db.begin_write(s)  # the password is checked outside the write lock
+    if good:
         audit.record_success(s, username)
         audit.log(s, "login", user=user, address=address)
         s.commit()
@@ -66,6 +71,7 @@ def login():
 def logout():
     """Log out, ending every session of this user (old cookies stop working everywhere)."""
     s = db.session()
+    db.begin_write(s)
     user = s.merge(current_user._get_current_object())
     user.session_version += 1
     audit.log(s, "logout", user=user, address=request.remote_addr)

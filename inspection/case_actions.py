@@ -20,14 +20,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from geodata.crs import WGS84
 from inspection import db, workflow
 from inspection.access import can_see, case_or_404
 from inspection.cases import default_responsible
 from inspection.deadlines import deadline_light, is_overdue
 from inspection.errors import DomainError, InvalidInput, NotAllowed
+from inspection.forms import read_geometry
 from inspection.history import local_day
 from inspection.models import Case, Photo, User, utcnow
-from inspection.permissions import INPUTS, RIGHTS, officer_choices
+from inspection.permissions import INPUTS, RIGHTS, Action, officer_choices
 from inspection.photos import DEFAULT_MAX_BYTES, attach_photos, process_uploads
 
 bp = Blueprint("actions", __name__)
@@ -66,6 +68,22 @@ def member_choices(session, case: Case) -> list[User]:
     return [u for u in members if can_see(u, case)]
 
 
+def redraw_summary(case: Case) -> dict | None:
+    """The reported and the current (redrawn) parcel of a farmland case; None if never redrawn.
+
+    Areas are geodesic m²; the reported geometry is GeoJSON lon/lat (EPSG:4326) from the history.
+    """
+    steps = [c for c in case.history if c.details and "old_area_m2" in c.details]
+    if not steps:
+        return None
+    return {
+        "reported_area_m2": steps[0].details["old_area_m2"],
+        "reported_geometry": steps[0].details.get("old_geometry"),
+        "area_m2": case.area_m2,
+        "accepted": steps[-1].to_status == "verified",
+    }
+
+
 def page_context(case: Case, *, day: date | None = None) -> dict:
     """What the case page needs beyond the case: actions, light, overdue days, choices, timeline."""
     session = db.session()
@@ -90,14 +108,34 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         "before_photos": [p for p in case.photos if p.stage == "before"],
         "after_photos": by_step.get(last_done.id, []) if last_done else [],
         "show_compare": case.status in ("done", "verified") and last_done is not None,
+        "redraw": redraw_summary(case),
+        "redraw_offered": any("geometry" in a.needs and not a.blocked_zh for a in actions),
         "local_time": local_time,
     }
 
 
-def _inputs(case: Case, key: str) -> dict:
+def accepted_geometry(form):
+    """The redrawn parcel a form posts (drawn, WKT or GeoJSON; WGS-84 or GCJ-02) as lon/lat; None if none.
+
+    Read with the report form's parser, so the same text is refused with the same message.
+    """
+    text = (form.get("accepted_geometry") or "").strip()
+    if not text:
+        return None
+    config = current_app.config
+    found = read_geometry(
+        {"geometry": text, "crs": form.get("accepted_crs") or WGS84},
+        None,
+        max_vertices=config["MAX_VERTICES"],
+        max_file_bytes=config["MAX_CONTENT_LENGTH"],
+    )
+    return found.geom
+
+
+def _inputs(case: Case, key: str, day: date, action: Action | None) -> dict:
     """The perform keywords of the posted form: only the inputs the action asks for."""
     form = request.form
-    inputs = {"expected_version": form.get("expected_version"), "today": today()}
+    inputs = {"expected_version": form.get("expected_version"), "today": day}
     rule = RIGHTS.get(key)
     needs = rule.inputs(case.kind) if rule else ()
     for name in needs:
@@ -110,6 +148,10 @@ def _inputs(case: Case, key: str) -> dict:
             inputs["deadline_on"] = _date(form.get("deadline_on", ""))
         elif name == "officers":
             inputs["officers"] = [v for v in form.getlist("officers") if v.strip()]
+        elif name == "geometry" and action is not None:  # parsed only for those who may act
+            geom = accepted_geometry(form)
+            if geom is not None:
+                inputs["accepted_geometry"] = geom
     return inputs
 
 
@@ -176,12 +218,12 @@ def _refused(case_id: int, key: str, exc: DomainError):
 def act(case_id: int, key: str):
     """Take one workflow action on a case from its page's form; 303 back to the case page."""
     session = db.session()
-    session.rollback()  # end the read the login started: the write lock comes before the case
-    db.begin_write(session)
+    db.begin_write(session)  # ends the read the login started: the write lock comes before the case
     case = case_or_404(session, case_id, current_user)
     try:
-        inputs = _inputs(case, key)
-        allowed = {a.key: a for a in workflow.allowed_actions(case, current_user, inputs["today"])}
+        day = today()
+        allowed = {a.key: a for a in workflow.allowed_actions(case, current_user, day)}
+        inputs = _inputs(case, key, day, allowed.get(key))
         if key in allowed and "photos" in allowed[key].needs:
             inputs["after_photo_ids"] = store_after_photos(session, case)
         workflow.perform(session, case, current_user, key, **inputs)

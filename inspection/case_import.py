@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 import pandas as pd
 import shapely
+from flask import current_app
 from flask.cli import with_appcontext
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
@@ -29,8 +30,10 @@ from geodata.errors import GeodataError
 from geodata.geometry import geometry_from_lonlat, parse_geometry, validate_geometry
 from geodata.io import read_vector
 from inspection.cases import COMMON_FIELDS, KIND_FIELDS, create_case
+from inspection.db import begin_write
 from inspection.errors import InvalidInput
 from inspection.history import record_change
+from inspection.settings import archive_limits
 from inspection.vocab import (
     CATEGORIES,
     CATEGORY_GROUPS,
@@ -101,8 +104,13 @@ FIELD_NAMES_ZH = {
 }  # fmt: skip
 
 
-def is_xlsx(path: Path) -> bool:
-    """Tell an Excel workbook by content; refuse .xls and files named .xlsx that are not one."""
+def is_xlsx(
+    path: Path,
+    *,
+    max_zip_entries: int = MAX_XLSX_ENTRIES,
+    max_unzipped_bytes: int = MAX_XLSX_UNZIPPED_BYTES,
+) -> bool:
+    """Tell an Excel workbook by content; refuse .xls, files named .xlsx that are not one, and zip bombs."""
     with path.open("rb") as file:
         head = file.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -118,8 +126,8 @@ def is_xlsx(path: Path) -> bool:
                 entries = archive.infolist()
                 if "xl/workbook.xml" in {e.filename for e in entries}:
                     if (
-                        len(entries) > MAX_XLSX_ENTRIES
-                        or sum(e.file_size for e in entries) > MAX_XLSX_UNZIPPED_BYTES
+                        len(entries) > max_zip_entries
+                        or sum(e.file_size for e in entries) > max_unzipped_bytes
                     ):
                         raise InvalidInput(
                             "xlsx_too_large",
@@ -515,11 +523,11 @@ class ImportResult:
         return not self.errors
 
 
-def _rows(path: Path, kind: str | None) -> list[tuple[int, dict, object]]:
+def _rows(path: Path, kind: str | None, limits: dict) -> list[tuple[int, dict, object]]:
     """(row number, properties, geometry or None) of every row of an Excel or GIS file."""
-    if is_xlsx(path):
+    if is_xlsx(path, **limits):
         return read_excel_rows(path, kind)
-    frame = read_vector(path)
+    frame = read_vector(path, **limits)
     geometry = frame.geometry.name
     rows = []
     for number, record in enumerate(frame.to_dict("records"), start=1):
@@ -586,20 +594,23 @@ def import_cases(
     *,
     kind: str | None = None,
     reporter=None,
+    zip_limits: dict | None = None,
 ) -> ImportResult:
     """Import the rows of a GeoJSON, GeoPackage or Excel ledger as cases; nothing when a row is bad.
 
     With skip_bad the good rows are imported and the bad ones listed. The caller commits.
+    `zip_limits` (max_zip_entries, max_unzipped_bytes) bound a zipped file; see settings.
     Raises GeodataError / InvalidInput when the file itself cannot be read.
     """
     path = Path(path)
     result = ImportResult()
     plans: list[tuple[int, RowPlan]] = []
-    for number, properties, geom in _rows(path, kind):
+    for number, properties, geom in _rows(path, kind, zip_limits or {}):
         plan, errors = parse_row(properties, geom, kind)
         result.errors += [RowError(number, *error) for error in errors]
         if plan is not None:
             plans.append((number, plan))
+    begin_write(session)
     outer = session.begin_nested()
     for number, plan in plans:
         try:
@@ -643,7 +654,13 @@ def import_cases_command(path, skip_bad, kind) -> None:
 
     session = db.session()
     try:
-        result = import_cases(session, path, skip_bad, kind=kind)
+        result = import_cases(
+            session,
+            path,
+            skip_bad,
+            kind=kind,
+            zip_limits=archive_limits(current_app.config),
+        )
     except (GeodataError, InvalidInput) as exc:
         session.rollback()
         click.secho(f"导入失败：{exc.message_zh}\n{exc.message_en}", fg="red", err=True)

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.area import geodesic_area_m2
+from inspection.db import begin_write
 from inspection.errors import InvalidInput
 from inspection.history import record_change
 from inspection.models import Case, GridCell, User
@@ -107,6 +108,7 @@ def create_case(
 
     Returns (case, created). A second call with the same client_id returns the first case.
     """
+    begin_write(session)
     existing = find_by_client_id(session, client_id)
     if existing is not None:
         return existing, False

@@ -4,7 +4,7 @@ import getpass
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -65,6 +65,7 @@ def import_grid_command(path, level, code_field, name_field, parent_field, crs) 
     """Import grid boundaries (GeoJSON, GeoPackage, zipped Shapefile, KML, TopoJSON)."""
     from geodata.errors import GeodataError
     from inspection.grid_import import import_grid
+    from inspection.settings import archive_limits
 
     session = db.session()
     try:
@@ -78,6 +79,7 @@ def import_grid_command(path, level, code_field, name_field, parent_field, crs) 
                 parent_field=parent_field,
                 crs=crs,
                 progress=bar.update,
+                zip_limits=archive_limits(current_app.config),
             )
         session.commit()
     except GeodataError as exc:
@@ -102,6 +104,7 @@ def create_user_command(
 ) -> None:
     """Create a user with a role and the grid cells he works in."""
     session = db.session()
+    db.begin_write(session)
     if session.scalars(select(User).where(User.username == username)).first():
         _fail(f"用户 {username} 已存在 / user exists")
     cells = []
@@ -133,6 +136,7 @@ def create_user_command(
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
+    from inspection.api_tokens import api_token_command
     from inspection.backup import backup_command, restore_command
     from inspection.case_import import import_cases_command
     from inspection.exports import export_command
@@ -148,5 +152,6 @@ def init_app(app: Flask) -> None:
         report_command,
         backup_command,
         restore_command,
+        api_token_command,
     ):
         app.cli.add_command(command)

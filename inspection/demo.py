@@ -13,6 +13,7 @@ from geodata.area import geodesic_area_m2
 from geodata.geometry import validate_geometry
 from geodata.synthetic import building_footprint, farm_parcel, make_town, random_point_in
 from inspection.cases import create_case
+from inspection.db import begin_write
 from inspection.deadlines import assignment_deadline
 from inspection.demo_cases import ALL_SPECS, DEFAULT_NOTES, NOTES, Spec, parse_when
 from inspection.history import record_change
@@ -324,6 +325,7 @@ def load_demo(session: Session, *, today: date | None = None) -> dict:
     today = today or date.today()
     if today.year <= 2022:
         raise ValueError("the demo's 2022 history needs a date after 2022")
+    begin_write(session)
     if session.scalar(select(GridCell.id).where(GridCell.code == TOWN_CODE)) is not None:
         return {
             "logins": _existing_logins(session),

@@ -56,7 +56,7 @@ GIS_KIND_FIELDS = {
 }
 
 
-def _statuses(status: str) -> set[str]:
+def status_keys(status: str) -> set[str]:
     """A status key or a group name (open, fixed, closed) as a set of status keys."""
     if status in STATUS_GROUPS:
         return set(STATUS_GROUPS[status])
@@ -83,7 +83,7 @@ def select_cases(
     if "year" in filters:
         query = query.where(extract("year", Case.found_on) == int(filters["year"]))
     if "status" in filters:
-        query = query.where(Case.status.in_(_statuses(filters["status"])))
+        query = query.where(Case.status.in_(status_keys(filters["status"])))
     if "village" in filters:
         code = filters["village"]
         village_id = session.scalar(

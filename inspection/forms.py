@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from geodata.crs import WGS84
 from geodata.errors import GeodataError
 from geodata.geometry import parse_geometry
-from geodata.io import read_vector
+from geodata.io import DEFAULT_MAX_UNZIPPED_BYTES, DEFAULT_MAX_ZIP_ENTRIES, read_vector
 from inspection import vocab
 from inspection.cases import COMMON_FIELDS, KIND_FIELDS
 from inspection.errors import InvalidInput
@@ -227,10 +227,23 @@ def _feature_label(row, index: int, columns: list[str]) -> str:
     return f"{index + 1}."
 
 
-def file_features(data: bytes, filename: str, *, max_bytes: int) -> list[dict]:
+def file_features(
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int,
+    max_zip_entries: int = DEFAULT_MAX_ZIP_ENTRIES,
+    max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES,
+) -> list[dict]:
     """Read an uploaded GeoJSON, KML, zipped Shapefile or GeoPackage into its features (EPSG:4326)."""
     try:
-        frame = read_vector(data, filename=filename, max_bytes=max_bytes)
+        frame = read_vector(
+            data,
+            filename=filename,
+            max_bytes=max_bytes,
+            max_zip_entries=max_zip_entries,
+            max_unzipped_bytes=max_unzipped_bytes,
+        )
     except GeodataError as exc:
         raise from_geodata(exc, "geofile") from exc
     except shapely.errors.ShapelyError as exc:  # GDAL read a ring GEOS cannot build (unclosed)
@@ -269,13 +282,25 @@ def file_features(data: bytes, filename: str, *, max_bytes: int) -> list[dict]:
 
 
 def read_geometry(
-    formdata, files, *, max_vertices: int, max_file_bytes: int
+    formdata,
+    files,
+    *,
+    max_vertices: int,
+    max_file_bytes: int,
+    max_zip_entries: int = DEFAULT_MAX_ZIP_ENTRIES,
+    max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES,
 ) -> GeometryInput | None:
     """The location a form gives: a feature picked from a file, a file, or the text field; None if none."""
     text, crs = (formdata.get("geometry_pick") or "").strip(), WGS84
     upload = files.get("geofile") if files else None
     if not text and upload is not None and upload.filename:
-        features = file_features(upload.read(), upload.filename, max_bytes=max_file_bytes)
+        features = file_features(
+            upload.read(),
+            upload.filename,
+            max_bytes=max_file_bytes,
+            max_zip_entries=max_zip_entries,
+            max_unzipped_bytes=max_unzipped_bytes,
+        )
         if len(features) > 1:
             raise FieldError(
                 "geometry",

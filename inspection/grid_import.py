@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from geodata.area import geodesic_areas_m2
 from geodata.grid import build_tree, load_boundaries
+from inspection.db import begin_write
 from inspection.models import GridCell
 from inspection.placement import grid_frame
 
@@ -24,8 +25,12 @@ def import_grid(
     parent_field: str | None = None,
     crs: str | None = None,
     progress: Callable[[int], None] | None = None,
+    zip_limits: dict | None = None,
 ) -> dict:
-    """Read boundaries, build the tree and insert or update cells by code; the caller commits."""
+    """Read boundaries, build the tree and insert or update cells by code; the caller commits.
+
+    `zip_limits` (max_zip_entries, max_unzipped_bytes) bound a zipped file; see settings.
+    """
     cells = load_boundaries(
         path,
         level=level,
@@ -33,9 +38,11 @@ def import_grid(
         name_field=name_field,
         parent_field=parent_field,
         crs=crs,
+        **(zip_limits or {}),
     )
     # Cells already stored take part in the tree, so a file of groups can name villages imported
     # earlier as their parents; the file's cells replace stored ones with the same code.
+    begin_write(session)
     stored = grid_frame(session)
     stored = stored[~stored["code"].isin(cells["code"])].drop(columns=["id"])
     new_codes = set(cells["code"])

@@ -1,9 +1,11 @@
-"""The start page: the town, its villages and the count of cases per status."""
+"""The start page: the town, its villages and the count of cases per status, and the overdue list."""
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user, login_required
 
 from inspection import db
+from inspection.case_lists import home_overdue
+from inspection.dashboard_data import town_today
 from inspection.overview import town_overview
 
 bp = Blueprint("home", __name__)
@@ -12,5 +14,12 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @login_required
 def index():
-    """Show the town with its villages and their cases by status."""
-    return render_template("home/index.html", overview=town_overview(db.session()))
+    """Show the town with its villages and their cases by status, and the viewer's overdue cases."""
+    session = db.session()
+    today = town_today(current_app.config.get("TOWN_TIMEZONE", "Asia/Shanghai"))
+    return render_template(
+        "home/index.html",
+        overview=town_overview(session),
+        overdue=home_overdue(session, current_user, today),
+        today=today,
+    )

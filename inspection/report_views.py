@@ -18,16 +18,19 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from geodata import tiles
 from geodata.area import geodesic_area_m2
 from inspection import case_actions, db, vocab
-from inspection.access import can_see, case_or_404, case_scope
+from inspection.access import can_see, case_or_404
+from inspection.case_lists import case_list_query, list_filters, visible_villages
 from inspection.cases import GEOMETRY_TYPES, create_case, default_responsible, find_by_client_id
+from inspection.dashboard_data import town_today
 from inspection.errors import DomainError, InvalidInput
 from inspection.forms import FieldError, file_features, form_for, no_location, photo_suggestion
 from inspection.forms import read_geometry as read_form_geometry
@@ -40,6 +43,7 @@ from inspection.photos import (
     process_uploads,
 )
 from inspection.placement import place
+from inspection.settings import archive_limits
 
 bp = Blueprint("cases", __name__)
 PAGE_SIZE = 50
@@ -141,7 +145,10 @@ def _preview(kind: str | None) -> dict:
     formdata, upload = request.form, request.files.get("geofile")
     if upload is not None and upload.filename and not formdata.get("geometry_pick"):
         features = file_features(
-            upload.read(), upload.filename, max_bytes=config["MAX_CONTENT_LENGTH"]
+            upload.read(),
+            upload.filename,
+            max_bytes=config["MAX_CONTENT_LENGTH"],
+            **archive_limits(config),
         )
         if len(features) > 1:
             return {"ok": True, "choose": True, "features": features}
@@ -151,6 +158,7 @@ def _preview(kind: str | None) -> dict:
         None,
         max_vertices=config["MAX_VERTICES"],
         max_file_bytes=config["MAX_CONTENT_LENGTH"],
+        **archive_limits(config),
     )
     if found is None:
         raise no_location(None)
@@ -192,6 +200,7 @@ def _save(form) -> tuple[Case, bool]:
             request.files,
             max_vertices=config["MAX_VERTICES"],
             max_file_bytes=config["MAX_CONTENT_LENGTH"],
+            **archive_limits(config),
         )
         if geometry is not None:
             form.geometry.data, form.crs.data = geometry.text, geometry.crs
@@ -216,8 +225,7 @@ def _save(form) -> tuple[Case, bool]:
         problems.append(no_location(suggestion))
     if problems:
         raise ReportRefused(problems)
-    session.rollback()  # end the read transaction before taking the write lock
-    db.begin_write(session)
+    db.begin_write(session)  # ends the read transaction, then takes the write lock
     try:
         case, created = create_case(
             session,
@@ -294,28 +302,47 @@ def _csrf_failed(exc: CSRFError):
     return response, 400
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc):
+    """A body over MAX_CONTENT_LENGTH: JSON with the reason for the preview, the 413 page otherwise."""
+    if request.endpoint != "cases.preview":
+        return render_template("errors/413.html"), 413
+    message = gettext("The upload is larger than allowed. Send fewer or smaller files.")
+    response = jsonify({"ok": False, "code": "too_large", "message": message})
+    response.headers["X-Report-Error"] = "too_large"
+    return response, 413
+
+
 @bp.route("/cases")
 @login_required
 def case_list():
-    """List the cases the user may see, newest first, with the reports still waiting to be sent."""
-    kind = request.args.get("kind")
+    """List the cases the user may see, filtered by kind, village and overdue (all in the URL)."""
+    session = db.session()
+    today = town_today(current_app.config.get("TOWN_TIMEZONE", "Asia/Shanghai"))
     page = max(request.args.get("page", 1, type=int), 1)
-    query = select(Case).where(case_scope(current_user))
-    if kind in vocab.KINDS:
-        query = query.where(Case.kind == kind)
-    cases = db.session.scalars(
-        query.options(selectinload(Case.village), selectinload(Case.group))
-        .order_by(Case.id.desc())
+    error = None
+    try:
+        filters = list_filters(session, current_user, request.args)
+    except InvalidInput as exc:  # a stale or foreign village: say so, list without it (400)
+        error = exc.message(_lang())
+        filters = list_filters(session, current_user, request.args.to_dict() | {"village": ""})
+    cases = session.scalars(
+        case_list_query(current_user, filters, today)
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
     ).all()
-    return render_template(
+    html = render_template(
         "cases/list.html",
         cases=cases[:PAGE_SIZE],
-        kind=kind if kind in vocab.KINDS else None,
+        filters=filters,
+        kind=filters.kind,
+        villages=visible_villages(session, current_user),
+        today=today,
+        filter_error=error,
         page=page,
         has_next=len(cases) > PAGE_SIZE,
     )
+    return html, 400 if error else 200
 
 
 @bp.route("/cases/new/<kind>", methods=["GET", "POST"])

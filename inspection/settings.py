@@ -34,9 +34,24 @@ SETTINGS = [
     Setting("TIANDITU_KEY", "", "天地图 key (tk) for the tianditu basemap"),
     Setting("LANGUAGE", "zh", "Default UI language: zh or en (users can switch)"),
     Setting("MAX_CONTENT_LENGTH", 32 * 1024 * 1024, "Largest request body in bytes (413 above)"),
+    Setting(
+        "MAX_FORM_MEMORY_SIZE",
+        2 * 1024 * 1024,
+        "Largest text field of a form in bytes, such as a pasted or drawn boundary (413 above)",
+    ),
     Setting("MAX_VERTICES", 20000, "Most vertices a geometry may have"),
     Setting("PHOTO_MAX_BYTES", 20 * 1024 * 1024, "Largest photo file in bytes"),
     Setting("PHOTO_MAX_PIXELS", 40_000_000, "Largest photo in pixels (width × height)"),
+    Setting(
+        "ZIP_MAX_ENTRIES",
+        1000,
+        "Most files a ZIP upload or import (zipped Shapefile, KMZ, .xlsx) may hold; checked before unpacking",
+    ),
+    Setting(
+        "ZIP_MAX_UNPACKED_BYTES",
+        256 * 1024 * 1024,
+        "Largest total unpacked size of a ZIP upload or import in bytes; checked before and while unpacking",
+    ),
     Setting("PHOTO_DIR", None, "Where photos are stored; default instance/photos"),
     Setting("SQLITE_BUSY_MS", 10000, "How long a SQLite writer waits for the lock, in ms"),
     Setting("DB_POOL_SIZE", 10, "PostgreSQL connection pool size per worker"),
@@ -47,3 +62,22 @@ SETTINGS = [
 def defaults() -> dict:
     """The default value of every setting that has one."""
     return {s.name: s.default for s in SETTINGS if s.default is not None}
+
+
+def from_environment(name: str, text: str) -> object:
+    """A setting's value from the text of an environment variable: a whole number when its default is one."""
+    default = next((s.default for s in SETTINGS if s.name == name), None)
+    if not isinstance(default, int) or isinstance(default, bool):
+        return text
+    try:
+        return int(text.replace("_", "").strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {text!r}") from None
+
+
+def archive_limits(config) -> dict:
+    """The ZIP limits a config sets, as the keyword arguments geodata's readers take."""
+    return {
+        "max_zip_entries": int(config["ZIP_MAX_ENTRIES"]),
+        "max_unzipped_bytes": int(config["ZIP_MAX_UNPACKED_BYTES"]),
+    }

@@ -123,7 +123,17 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_template("errors/500.html"), 500
 
-    from inspection import auth, case_actions, dashboard, home, maps, report_views
+    from inspection import (
+        account,
+        admin,
+        api,
+        auth,
+        case_actions,
+        dashboard,
+        home,
+        maps,
+        report_views,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -131,3 +141,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(case_actions.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(maps.bp)
+    app.register_blueprint(api.bp)
+
+    from inspection import audit_views
+
+    audit_views.init_app(app)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)

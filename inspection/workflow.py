@@ -28,6 +28,7 @@ from inspection.permissions import (
     check_right,
     officer_details,
 )
+from inspection.placement import place
 from inspection.vocab import status_label
 
 # Pages import the table and the buttons from here, with the functions that carry them out.
@@ -191,6 +192,8 @@ def _demolished_area(case: Case, area_m2, reason) -> dict:
             f"拆除面积与占地面积（{shown}㎡）不同，请说明原因",
             f"The demolished area differs from the footprint ({shown} m²); give the reason",
         )
+    if not changed:  # the form shows the footprint rounded; keep the unrounded figure
+        area_m2 = footprint_m2
     case.demolished_area_m2 = area_m2
     return {
         "demolished_area_m2": area_m2,
@@ -199,7 +202,7 @@ def _demolished_area(case: Case, area_m2, reason) -> dict:
     }
 
 
-def _redraw(case: Case, geom) -> dict:
+def _redraw(session: Session, case: Case, geom) -> dict:
     """Replace a farmland parcel (lon/lat, EPSG:4326) and its geodesic area; return the old ones."""
     if case.kind != "farmland":
         raise InvalidInput(
@@ -212,6 +215,12 @@ def _redraw(case: Case, geom) -> dict:
             "bad_accepted_geometry",
             "验收图斑须为有效的面",
             "The accepted parcel must be a valid polygon",
+        )
+    if place(session, geom).outside:
+        raise InvalidInput(
+            "accepted_outside_grid",
+            "验收图斑不在本镇任何网格（组）内，请检查位置",
+            "The accepted parcel lies outside every grid group of the town",
         )
     old = {"old_geometry": json.loads(shapely.to_geojson(case.geom)), "old_area_m2": case.area_m2}
     case.set_geometry(geom, geodesic_area_m2(geom))
@@ -291,7 +300,7 @@ def complete(
             "Only illegal buildings have a demolished area",
         )
     if accepted_geometry is not None:
-        details |= _redraw(case, accepted_geometry)
+        details |= _redraw(session, case, accepted_geometry)
     change = _record(session, case, "done", actor, note=note, on=today, details=details)
     for photo in photos:
         photo.status_change_id = change.id
@@ -305,7 +314,7 @@ def verify(
     """销号/验收: the town accepts the work; farmland may be redrawn (old shape kept in history)."""
     today = _today(today)
     _prepare(session, case, actor, "verify", "verified", expected_version)
-    details = _redraw(case, accepted_geometry) if accepted_geometry is not None else None
+    details = _redraw(session, case, accepted_geometry) if accepted_geometry is not None else None
     return _record(session, case, "verified", actor, note=_text(note), on=today, details=details)
 
 

@@ -164,7 +164,9 @@ def test_failed_logins_slow_down_then_lock_and_are_audited(app, client):
     with app.app_context():
         events = dict(
             db.session.execute(
-                select(AuditEntry.event, func.count()).group_by(AuditEntry.event)
+                select(AuditEntry.event, func.count())
+                .where(AuditEntry.event.startswith("login"))  # not the seed's change rows
+                .group_by(AuditEntry.event)
             ).all()
         )
     assert events == {"login_failed": 4, "login_refused_locked": 1}
@@ -183,7 +185,8 @@ def test_successful_login_is_audited_and_clears_failures(app, client):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(LoginThrottle, "user:zhangzhen") is None
-        assert db.session.scalars(select(AuditEntry.event).order_by(AuditEntry.id)).all() == [
+        logins = select(AuditEntry.event).where(AuditEntry.event.startswith("login"))
+        assert db.session.scalars(logins.order_by(AuditEntry.id)).all() == [
             "login_failed",
             "login",
         ]
@@ -199,3 +202,42 @@ def test_login_next_only_redirects_on_site(app, client):
     )
 
     assert response.headers["Location"] == "/"
+
+
+def test_concurrent_first_failures_neither_collide_nor_lose_a_count(engine):
+    """Eight wrong passwords at once for a new account: no insert collision, all eight counted."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from inspection import audit
+    from inspection.db import begin_write, make_engine
+    from inspection.models import LoginThrottle
+
+    # A connection per thread (the fixture's pool holds fewer), all released at one moment; on
+    # SQLite BEGIN IMMEDIATE then queues them, on PostgreSQL they race on the insert.
+    engine = make_engine(engine.url.render_as_string(hide_password=False), pool_size=8)
+    start, errors = threading.Barrier(8, timeout=30), []
+
+    def fail_once(i: int) -> None:
+        with Session(engine) as s:
+            try:
+                start.wait()
+                begin_write(s)
+                audit.record_failure(s, "newcomer", f"10.0.0.{i}")
+                s.commit()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=fail_once, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    try:
+        assert errors == []
+        with Session(engine) as s:
+            assert s.get(LoginThrottle, "user:newcomer").failures == 8
+    finally:
+        engine.dispose()

@@ -100,7 +100,10 @@ def test_postgis_column_is_real_geometry_with_gist_index(session):
         )
     ).scalar_one()
     index_def = session.execute(
-        text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cases_geom_gist'")
+        text(
+            "SELECT indexdef FROM pg_indexes "
+            "WHERE indexname = 'ix_cases_geom_gist' AND schemaname = current_schema()"
+        )
     ).scalar_one()
     area = session.execute(
         text("SELECT ST_Area(boundary::geography, true) FROM grid_cells WHERE code = 'T'")

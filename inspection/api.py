@@ -1,0 +1,431 @@
+"""OGC API – Features (Part 1 Core, GeoJSON): the cases and the grid, read-only, with the app's permissions."""
+
+import json
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import shapely
+from flask import Blueprint, Response, g, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session, selectinload
+
+from geodata.area import m2_to_mu
+from inspection import api_tokens, db
+from inspection.access import TOWN_ROLES, case_scope
+from inspection.errors import DomainError
+from inspection.exports import gis_frame, status_keys
+from inspection.models import Case, GridCell, User
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+)
+JSON, GEOJSON = "application/json", "application/geo+json"
+LIMIT_DEFAULT, LIMIT_MAX = 100, 1000
+# Collection id → (case kind or None for the grid, Chinese title, English description).
+COLLECTIONS = {
+    "issues": ("issue", "问题", "Issues found on patrol, reported or assigned"),
+    "illegal_buildings": ("illegal_building", "违法建筑", "Illegal buildings"),
+    "farmland": ("farmland", "复耕地块", "Farmland restoration parcels"),
+    "grid": (None, "网格", "Grid cells: the town, its villages (村) and groups (组)"),
+}
+CASE_PROPERTIES = (
+    *("id", "kind", "status", "status_label", "source", "category", "title"),
+    *("found_on", "deadline_on", "done_on", "verified_on"),
+    *("village_code", "village", "group_code", "group", "area_m2", "area_mu"),
+)
+CASE_PARAMS = frozenset({"f", "limit", "offset", "bbox", "datetime", "status", "village"})
+GRID_PARAMS = frozenset({"f", "limit", "offset", "bbox"})
+
+
+class ApiError(Exception):
+    """A refused request, answered as an OGC exception: {"code", "description"} with an HTTP status."""
+
+    def __init__(self, status: int, code: str, description: str):
+        super().__init__(description)
+        self.status, self.code, self.description = status, code, description
+
+
+# --- Parameters: strings in, values out, ApiError(400) on anything else ---------------------
+
+
+def parse_int(name: str, text: str | None, default: int, low: int, high: int | None) -> int:
+    """An integer parameter ≥ low; above high it is clamped to high (as OGC API asks for limit)."""
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ApiError(400, "InvalidParameterValue", f"{name} must be an integer") from None
+    if value < low:
+        raise ApiError(400, "InvalidParameterValue", f"{name} must be at least {low}")
+    return min(value, high) if high is not None else value
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """`minlon,minlat,maxlon,maxlat` in degrees (CRS84; a 6-number 3D bbox drops its heights)."""
+    if text is None:
+        return None
+    try:
+        numbers = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ApiError(400, "InvalidParameterValue", "bbox must be four numbers") from None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(np.isfinite(numbers)):
+        raise ApiError(400, "InvalidParameterValue", "bbox must be minlon,minlat,maxlon,maxlat")
+    min_lon, min_lat, max_lon, max_lat = numbers
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise ApiError(400, "InvalidParameterValue", "bbox is outside lon/lat or min > max")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _parse_day(text: str) -> date | None:
+    if text in ("", ".."):
+        return None
+    try:
+        return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(400, "InvalidParameterValue", f"datetime: not RFC 3339: {text}") from None
+
+
+def parse_datetime(text: str | None) -> tuple[date | None, date | None] | None:
+    """An instant or an interval (`start/end`, open ends `..`) as (first day, last day) of found_on."""
+    if text is None:
+        return None
+    parts = text.split("/")
+    if len(parts) == 1:
+        day = _parse_day(text)
+        if day is None:
+            raise ApiError(400, "InvalidParameterValue", "datetime: an instant cannot be open")
+        return day, day
+    if len(parts) != 2:
+        raise ApiError(400, "InvalidParameterValue", "datetime: use an instant or start/end")
+    start, end = _parse_day(parts[0]), _parse_day(parts[1])
+    if start is not None and end is not None and start > end:
+        raise ApiError(400, "InvalidParameterValue", "datetime: start is after end")
+    return start, end
+
+
+# --- Queries: which rows a user may see, filtered and paged ---------------------------------
+
+
+def grid_scope(user: User):
+    """A SQL condition selecting the grid cells the user works in and the cells inside them."""
+    if user.role in TOWN_ROLES or any(cell.level == "town" for cell in user.cells):
+        return true()
+    ids = set()
+    for cell in user.cells:
+        ids |= {cell.id, *(c.id for c in cell.children)}
+        ids |= {gc.id for c in cell.children for gc in c.children}
+    return GridCell.id.in_(ids)
+
+
+def _bbox_columns(model, bbox):
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return [
+        model.max_lon >= min_lon,
+        model.min_lon <= max_lon,
+        model.max_lat >= min_lat,
+        model.min_lat <= max_lat,
+    ]
+
+
+def conditions(session: Session, user: User, collection: str, args: dict) -> list:
+    """The SQL conditions of a collection for a user and the parsed query parameters."""
+    kind = COLLECTIONS[collection][0]
+    model = GridCell if kind is None else Case
+    where = [grid_scope(user)] if kind is None else [case_scope(user), Case.kind == kind]
+    if args.get("bbox"):
+        where += _bbox_columns(model, args["bbox"])
+    if args.get("datetime"):
+        start, end = args["datetime"]
+        where += [Case.found_on >= start] if start else []
+        where += [Case.found_on <= end] if end else []
+    if args.get("status"):
+        where.append(Case.status.in_(status_keys(args["status"])))
+    if args.get("village"):
+        village = session.scalar(
+            select(GridCell.id).where(GridCell.code == args["village"], GridCell.level == "village")
+        )
+        if village is None:
+            raise ApiError(400, "InvalidParameterValue", f"no village {args['village']}")
+        where.append(Case.village_id == village)
+    return where
+
+
+def page(session: Session, collection: str, where: list, args: dict) -> tuple[int, list]:
+    """(number matched, the rows of this page); a bbox is checked exactly with shapely."""
+    model = GridCell if COLLECTIONS[collection][0] is None else Case
+    geom = GridCell.boundary if model is GridCell else Case.geom
+    if args.get("bbox"):
+        rows = session.execute(select(model.id, geom).where(*where).order_by(model.id)).all()
+        box = shapely.box(*args["bbox"])
+        hits = [id_ for id_, shape in rows if shape.intersects(box)]
+        matched = len(hits)
+        query = select(model).where(model.id.in_(hits[args["offset"] :][: args["limit"]]))
+    else:
+        matched = session.scalar(select(func.count()).select_from(model).where(*where))
+        query = select(model).where(*where).offset(args["offset"]).limit(args["limit"])
+    if model is GridCell:
+        query = query.options(selectinload(GridCell.parent))
+    else:
+        query = query.options(selectinload(Case.village), selectinload(Case.group))
+    return matched, list(session.scalars(query.order_by(model.id)))
+
+
+def extent(session: Session, user: User, collection: str) -> dict:
+    """The spatial (CRS84) and temporal extent of what the user may see in a collection."""
+    kind = COLLECTIONS[collection][0]
+    model = GridCell if kind is None else Case
+    where = conditions(session, user, collection, {})
+    columns = [func.min(model.min_lon), func.min(model.min_lat)]
+    columns += [func.max(model.max_lon), func.max(model.max_lat)]
+    if kind is not None:
+        columns += [func.min(Case.found_on), func.max(Case.found_on)]
+    row = session.execute(select(*columns).where(*where)).one()
+    bbox = [round(v, 7) for v in row[:4]] if row[0] is not None else [-180, -90, 180, 90]
+    days = [None, None] if kind is None else [_instant(day) for day in row[4:]]
+    return {"spatial": {"bbox": [bbox], "crs": CRS84}, "temporal": {"interval": [days]}}
+
+
+# --- GeoJSON ----------------------------------------------------------------------------------
+
+
+def _instant(day: date | None) -> str | None:
+    return None if day is None else f"{day.isoformat()}T00:00:00Z"
+
+
+def geometry(shape) -> dict:
+    """A shapely geometry (lon/lat) as a GeoJSON geometry with coordinates rounded to 7 decimals."""
+    rounded = shapely.transform(shape, lambda xy: np.round(xy, 7))
+    return json.loads(shapely.to_geojson(rounded))
+
+
+def _plain(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return None if value is pd.NaT else value
+
+
+def case_features(cases: list[Case], kind: str) -> list[dict]:
+    """Cases as GeoJSON features with the API's properties (the export's GIS columns)."""
+    frame = gis_frame(cases, kind)[list(CASE_PROPERTIES)]
+    frame = frame.rename(columns={"village": "village_name", "group": "group_name"})
+    records = frame.to_dict("records")
+    return [
+        {
+            "type": "Feature",
+            "id": case.id,
+            "geometry": geometry(case.geom),
+            "properties": {key: _plain(value) for key, value in record.items()},
+        }
+        for case, record in zip(cases, records, strict=True)
+    ]
+
+
+def cell_features(cells: list[GridCell]) -> list[dict]:
+    """Grid cells as GeoJSON features: level, code, name, parent_code and area (m², 亩)."""
+    return [
+        {
+            "type": "Feature",
+            "id": cell.id,
+            "geometry": geometry(cell.boundary),
+            "properties": {
+                "id": cell.id,
+                "level": cell.level,
+                "code": cell.code,
+                "name": cell.name,
+                "parent_code": cell.parent.code if cell.parent else None,
+                "area_m2": cell.area_m2,
+                "area_mu": None if cell.area_m2 is None else float(m2_to_mu(cell.area_m2)),
+            },
+        }
+        for cell in cells
+    ]
+
+
+def features(collection: str, rows: list) -> list[dict]:
+    """The rows of a collection as GeoJSON features."""
+    kind = COLLECTIONS[collection][0]
+    return cell_features(rows) if kind is None else case_features(rows, kind)
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+def _respond(data: dict, mimetype: str = JSON, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    response = Response(body, status=status, mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _link(endpoint: str, rel: str, mimetype: str = JSON, title: str = "", **values) -> dict:
+    link = {"href": url_for(endpoint, _external=True, **values), "rel": rel, "type": mimetype}
+    return link | ({"title": title} if title else {})
+
+
+def _collection_or_404(collection_id: str) -> str:
+    if collection_id not in COLLECTIONS:
+        raise ApiError(404, "NotFound", f"no collection {collection_id}")
+    return collection_id
+
+
+def _check_params(allowed: frozenset) -> None:
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        raise ApiError(400, "InvalidParameterValue", f"unknown parameter: {', '.join(unknown)}")
+    if request.args.get("f", "json") not in ("json", "geojson"):
+        raise ApiError(400, "InvalidParameterValue", "f must be json")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    response = _respond({"code": exc.code, "description": exc.description}, status=exc.status)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Response:
+    return _respond({"code": exc.code, "description": exc.message_en}, status=400)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Find the user from a Bearer token, else the session cookie; neither answers 401."""
+    token = api_tokens.bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        g.api_user = api_tokens.user_for_token(db.session(), token) if token else None
+        if g.api_user is None:
+            raise ApiError(401, "Unauthorized", "invalid or revoked API token")
+    elif current_user.is_authenticated:
+        g.api_user = current_user._get_current_object()
+    else:
+        raise ApiError(401, "Unauthorized", "log in or send Authorization: Bearer <token>")
+
+
+@bp.get("/", strict_slashes=False)
+def landing() -> Response:
+    """The landing page: links to itself, the conformance classes and the collections."""
+    _check_params(frozenset({"f"}))
+    links = [
+        _link("api.landing", "self", title="This document"),
+        _link("api.conformance", "conformance", title="Conformance classes"),
+        _link("api.collections", "data", title="Collections"),
+    ]
+    return _respond({"title": "网格巡查 OGC API", "description": "网格巡查数据", "links": links})
+
+
+@bp.get("/conformance")
+def conformance() -> Response:
+    """The conformance classes this API implements."""
+    _check_params(frozenset({"f"}))
+    return _respond({"conformsTo": list(CONFORMANCE)})
+
+
+def _collection(collection_id: str) -> dict:
+    _kind, title, description = COLLECTIONS[collection_id]
+    return {
+        "id": collection_id,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": extent(db.session(), g.api_user, collection_id),
+        "links": [
+            _link("api.collection", "self", collection_id=collection_id),
+            _link("api.items", "items", GEOJSON, title, collection_id=collection_id),
+        ],
+    }
+
+
+@bp.get("/collections")
+def collections() -> Response:
+    """The four collections with their extents."""
+    _check_params(frozenset({"f"}))
+    links = [_link("api.collections", "self")]
+    return _respond({"links": links, "collections": [_collection(c) for c in COLLECTIONS]})
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str) -> Response:
+    """One collection's description."""
+    _check_params(frozenset({"f"}))
+    return _respond(_collection(_collection_or_404(collection_id)))
+
+
+def _items_args(collection_id: str) -> dict:
+    _check_params(GRID_PARAMS if COLLECTIONS[collection_id][0] is None else CASE_PARAMS)
+    return {
+        "limit": parse_int("limit", request.args.get("limit"), LIMIT_DEFAULT, 1, LIMIT_MAX),
+        "offset": parse_int("offset", request.args.get("offset"), 0, 0, None),
+        "bbox": parse_bbox(request.args.get("bbox")),
+        "datetime": parse_datetime(request.args.get("datetime")),
+        "status": request.args.get("status"),
+        "village": request.args.get("village"),
+    }
+
+
+def _page_link(collection_id: str, rel: str, offset: int, limit: int) -> dict:
+    values = request.args.to_dict() | {"offset": offset, "limit": limit}
+    return _link("api.items", rel, GEOJSON, collection_id=collection_id, **values)
+
+
+@bp.get("/collections/<collection_id>/items")
+def items(collection_id: str) -> Response:
+    """A page of a collection's features, filtered by bbox, datetime, status and village."""
+    args = _items_args(_collection_or_404(collection_id))
+    session = db.session()
+    where = conditions(session, g.api_user, collection_id, args)
+    matched, rows = page(session, collection_id, where, args)
+    offset, limit = args["offset"], args["limit"]
+    links = [_page_link(collection_id, "self", offset, limit)]
+    if offset + len(rows) < matched:
+        links.append(_page_link(collection_id, "next", offset + limit, limit))
+    if offset > 0:
+        links.append(_page_link(collection_id, "prev", max(0, offset - limit), limit))
+    links.append(_link("api.collection", "collection", collection_id=collection_id))
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    body = {
+        "type": "FeatureCollection",
+        "features": features(collection_id, rows),
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "timeStamp": stamp,
+        "links": links,
+    }
+    return _respond(body, GEOJSON)
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+def item(collection_id: str, feature_id: str) -> Response:
+    """One feature; ids the user may not see answer 404 like ids that do not exist."""
+    _collection_or_404(collection_id)
+    _check_params(frozenset({"f"}))
+    session = db.session()
+    model = GridCell if COLLECTIONS[collection_id][0] is None else Case
+    where = conditions(session, g.api_user, collection_id, {})
+    rows = []
+    if feature_id.isdigit():
+        query = select(model).where(model.id == int(feature_id), *where)
+        rows = list(session.scalars(query))
+    if not rows:
+        raise ApiError(404, "NotFound", f"no feature {feature_id} in {collection_id}")
+    feature = features(collection_id, rows)[0]
+    feature["links"] = [
+        _link("api.item", "self", GEOJSON, collection_id=collection_id, feature_id=feature_id),
+        _link("api.collection", "collection", collection_id=collection_id),
+    ]
+    return _respond(feature, GEOJSON)

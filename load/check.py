@@ -1,0 +1,118 @@
+"""Judge a load run: no failed request, pages' 95th percentile under the limit, every report once.
+
+`python -m load.check STATS_CSV LEDGER_JSON DATABASE_URL RUN_ID` prints a table and exits 1 on a miss.
+"""
+
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from inspection.models import Case
+
+PAGE_P95_MS = 300
+
+
+@dataclass
+class Row:
+    """One request name's figures from locust's statistics."""
+
+    name: str
+    count: int
+    failures: int
+    median_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def read_stats(path: Path) -> list[Row]:
+    """The rows of locust's <prefix>_stats.csv, the Aggregated row last."""
+    with path.open(newline="") as f:
+        return [
+            Row(
+                name=r["Name"],
+                count=int(r["Request Count"]),
+                failures=int(r["Failure Count"]),
+                median_ms=float(r["Median Response Time"] or 0),
+                p95_ms=float(r["95%"] if r["95%"] not in ("", "N/A") else 0),
+                p99_ms=float(r["99%"] if r["99%"] not in ("", "N/A") else 0),
+                max_ms=float(r["Max Response Time"] or 0),
+            )
+            for r in csv.DictReader(f)
+        ]
+
+
+def case_counts(database_url: str, run_id: str) -> dict:
+    """This run's cases: how many, their client ids, and how many lack a photo."""
+    engine = create_engine(database_url)
+    prefix = f"load-{run_id}-%"
+    with Session(engine) as session:
+        ids = set(session.scalars(select(Case.client_id).where(Case.client_id.like(prefix))))
+        without_photo = session.scalar(
+            select(func.count(Case.id)).where(Case.client_id.like(prefix), ~Case.photos.any())
+        )
+        total = session.scalar(select(func.count(Case.id)))
+    engine.dispose()
+    return {"client_ids": ids, "without_photo": without_photo, "total": total}
+
+
+def judge(rows: list[Row], ledger: dict, cases: dict) -> list[str]:
+    """Every way the run missed its bar, as sentences; empty when it passed."""
+    misses = []
+    for row in rows:
+        if row.failures:
+            misses.append(f"{row.failures} failed requests: {row.name}")
+        if row.name.startswith("page ") and row.p95_ms >= PAGE_P95_MS:
+            misses.append(f"p95 {row.p95_ms:.0f} ms ≥ {PAGE_P95_MS} ms: {row.name}")
+    submitted = set(ledger["submitted"])
+    stored = cases["client_ids"]
+    if stored - submitted:
+        misses.append(f"{len(stored - submitted)} cases no client saw created")
+    if submitted - stored:
+        misses.append(f"{len(submitted - stored)} answered reports are missing (lost)")
+    if cases["without_photo"]:
+        misses.append(f"{cases['without_photo']} cases have no photo (half-written)")
+    return misses
+
+
+def print_table(rows: list[Row], ledger: dict, cases: dict, out=sys.stdout) -> None:
+    """The statistics per request name, then the case count against the distinct reports."""
+    print(
+        f"{'request':44} {'n':>6} {'fail':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}", file=out
+    )
+    for r in rows:
+        print(
+            f"{r.name[:44]:44} {r.count:6d} {r.failures:5d} {r.median_ms:6.0f} {r.p95_ms:6.0f}"
+            f" {r.p99_ms:6.0f} {r.max_ms:7.0f}",
+            file=out,
+        )
+    print(
+        f"reports answered (distinct client ids): {len(ledger['submitted'])}, "
+        f"sent again with the same id: {len(ledger['retried'])}; "
+        f"cases of this run stored: {len(cases['client_ids'])}, without a photo: "
+        f"{cases['without_photo']}; all cases now: {cases['total']}",
+        file=out,
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Check one run; 0 when it passed, 1 when it missed."""
+    stats, ledger_path, database_url, run_id = argv
+    rows = read_stats(Path(stats))
+    ledger = json.loads(Path(ledger_path).read_text())
+    cases = case_counts(database_url, run_id)
+    print_table(rows, ledger, cases)
+    misses = judge(rows, ledger, cases)
+    for miss in misses:
+        print(f"MISS: {miss}")
+    print("PASS" if not misses else "FAIL")
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

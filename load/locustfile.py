@@ -1,0 +1,187 @@
+"""Locust users for `make load`: 网格员 reporting with photos (and retrying), supervisors, one exporter.
+
+Runs in .venv-load (locust only). The plan (logins, points, photos, where to note submissions)
+comes from the JSON file named by LOAD_PLAN, written by load/run.py for a fresh demo town.
+"""
+
+import json
+import os
+import random
+import re
+import uuid
+from pathlib import Path
+
+from locust import HttpUser, between, events, task
+
+PLAN = json.loads(Path(os.environ["LOAD_PLAN"]).read_text())
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CASE_URL = re.compile(r"/cases/(\d+)$")
+RETRY_SHARE = 0.25  # this share of reports is sent a second time, as a phone on a bad network does
+ATTEMPTS = 3  # a report whose answer was lost is sent again with the same client id
+
+# client_id -> case path of every report that got its answer; written when the test stops.
+SUBMITTED: dict[str, str] = {}
+RETRIED: list[str] = []
+
+
+@events.test_stop.add_listener
+def _write_ledger(**_kwargs):
+    Path(PLAN["ledger"]).write_text(
+        json.dumps({"submitted": SUBMITTED, "retried": RETRIED}, ensure_ascii=False)
+    )
+
+
+class Staff(HttpUser):
+    """A logged-in user of the demo town."""
+
+    abstract = True
+    username = ""
+
+    def on_start(self):
+        """Log in through the real form."""
+        self.login(self.username)
+
+    def login(self, username: str) -> None:
+        """Post the login form with its CSRF token."""
+        page = self.client.get("/auth/login", name="page /auth/login")
+        token = CSRF.search(page.text).group(1)
+        self.client.post(
+            "/auth/login",
+            data={"username": username, "password": PLAN["password"], "csrf_token": token},
+            name="login",
+        )
+
+    def page(self, path: str, name: str):
+        """GET a page (or the data a page loads), named for the statistics as 'page …'."""
+        return self.client.get(path, name=f"page {name}")
+
+
+class GridMember(Staff):
+    """A 网格员: opens the report form, reports an issue with a photo, looks at it and the list."""
+
+    weight = 30
+    wait_time = between(3, 10)  # reading the page, walking to the next place
+
+    def on_start(self):
+        """Take one of the town's 网格员 and a point in his group."""
+        member = random.choice(PLAN["members"])
+        self.username, self.point = member["username"], member["point"]
+        super().on_start()
+
+    @task(4)
+    def report(self):
+        """Open the form, send a report with a photo (again on a lost answer), maybe retry it."""
+        form = self.page("/cases/new/issue", "/cases/new/[kind]")
+        match = CSRF.search(form.text)
+        if match is None:
+            return
+        client_id = f"load-{PLAN['run']}-{uuid.uuid4().hex}"
+        photo = Path(random.choice(PLAN["photos"])).read_bytes()
+        fields = {
+            "csrf_token": match.group(1),
+            "client_id": client_id,
+            "category": random.choice(["garbage", "sewage", "other"]),
+            "source": "patrol",
+            "title": "负载测试上报",
+            "geometry": self.point,
+            "crs": "EPSG:4326",
+        }
+        location = None
+        for _ in range(ATTEMPTS):
+            location = self.submit(fields, photo, "submit")
+            if location is not None:
+                break
+        if location is None:
+            return
+        SUBMITTED[client_id] = location
+        if random.random() < RETRY_SHARE:
+            again = self.submit(fields, photo, "submit again (same client id)")
+            RETRIED.append(client_id)
+            if again is not None and again != location:
+                raise AssertionError(f"retry of {client_id} went to {again}, not {location}")
+        self.page(location, "/cases/[id]")
+
+    def submit(self, fields: dict, photo: bytes, name: str) -> str | None:
+        """Post the report; the case's path on a 303, else None (counted as a failure)."""
+        files = {"photos": ("photo.jpg", photo, "image/jpeg")}
+        with self.client.post(
+            "/cases/new/issue",
+            data=fields,
+            files=files,
+            name=name,
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            location = response.headers.get("Location", "")
+            path = "/" + location.split("/", 3)[-1] if "://" in location else location
+            if response.status_code == 303 and CASE_URL.search(path):
+                response.success()
+                return path
+            response.failure(f"{response.status_code} {response.headers.get('X-Report-Error')}")
+            return None
+
+    @task(2)
+    def browse_own(self):
+        """The case list and the map of his own group."""
+        self.page("/cases", "/cases")
+        self.page("/map", "/map (own group)")
+
+
+class Supervisor(Staff):
+    """The 镇领导: the town page, the maps with their data, the dashboard and the year figures."""
+
+    weight = 9
+    wait_time = between(2, 6)
+
+    def on_start(self):
+        """Take a supervisor login."""
+        self.username = random.choice(PLAN["supervisors"])
+        super().on_start()
+
+    @task(3)
+    def town_map(self):
+        """The town map and the cases it loads for the whole town."""
+        self.page("/map", "/map")
+        bbox = ",".join(f"{v:.5f}" for v in PLAN["town_bbox"])
+        self.page(f"/map/data.geojson?bbox={bbox}&zoom=13", "/map/data.geojson")
+
+    @task(2)
+    def village_map(self):
+        """A village's map."""
+        self.page(f"/map/village/{random.choice(PLAN['villages'])}", "/map/village/[code]")
+
+    @task(3)
+    def dashboard(self):
+        """The dashboard."""
+        self.page("/dashboard", "/dashboard")
+
+    @task(1)
+    def year_report(self):
+        """The 2022 figures and paragraph."""
+        self.page("/report?year=2022", "/report")
+
+    @task(2)
+    def lists(self):
+        """The town page and the case list."""
+        self.page("/", "/")
+        self.page("/cases", "/cases")
+
+
+class Exporter(Staff):
+    """One supervisor downloading ledgers and GIS files, one after another."""
+
+    fixed_count = 1
+    wait_time = between(2, 4)
+
+    def on_start(self):
+        """Take a supervisor login."""
+        self.username = PLAN["supervisors"][0]
+        super().on_start()
+
+    @task
+    def export(self):
+        """A ledger of one kind in one format."""
+        fmt = random.choice(["xlsx", "csv", "geojson", "gpkg", "shp", "kml"])
+        kinds = ["issue", "illegal_building", "farmland"] + ([] if fmt == "csv" else ["all"])
+        kind = random.choice(kinds)  # a CSV ledger holds one kind
+        self.client.get(f"/ledgers/{kind}.{fmt}", name=f"export [kind].{fmt}")

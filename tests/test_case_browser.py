@@ -1,0 +1,220 @@
+"""The case page in headless Chromium, under the real CSP: a supervisor redraws a parcel and accepts it."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+import shapely
+from pyproj import Geod
+
+from app import create_app
+from inspection import db, migrate
+from inspection.models import Case
+from tests.test_acceptance_redraw import PARCEL, done_parcel, seed
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+GRS80 = Geod(ellps="GRS80")
+# PARCEL's corners are at 113.001/113.003 E, 30.001/30.003 N; its north-east corner is dragged here.
+DRAGGED_TO = (113.0038, 30.0036)
+VERIFY = "details[data-action=verify]"
+
+
+def grs80_m2(geom) -> float:
+    """Geodesic area (m²) on GRS80 by pyproj, independent of the app's own formula."""
+    return abs(GRS80.geometry_area_perimeter(shapely.geometry.polygon.orient(geom))[0])
+
+
+@pytest.fixture(scope="module")
+def served():
+    """The app on 127.0.0.1 in a thread, on a temporary SQLite database with the test town."""
+    from threading import Thread
+
+    from werkzeug.serving import make_server
+
+    tmp = Path(tempfile.mkdtemp(prefix="case-browser-"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-test",
+            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp / "photos"),
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+    app.config["IDS"] = seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (the system's)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def console_error(message) -> bool:
+    """A console error other than a failed load (those are judged by failed())."""
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
+def failed(response) -> bool:
+    """A response that went wrong: any 5xx, or a 4xx other than a refused parcel's preview."""
+    if response.status >= 500:
+        return True
+    expected = "/favicon.ico" in response.url or "/cases/preview" in response.url
+    return response.status >= 400 and not expected
+
+
+@pytest.fixture
+def page(browser, served):
+    """A logged-in supervisor's page under the real CSP; console and page errors fail the test."""
+    _app, base = served
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, base_url=base)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if console_error(m) else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if failed(r) else None)
+    page.on("pageerror", lambda exc: errors.append(f"{exc} {exc.stack}"))
+    page.goto("/auth/login")
+    page.fill("input[name=username]", "zhangzhen")
+    page.fill("input[name=password]", "demo1234")
+    page.click(".narrow button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    yield page
+    context.close()
+    assert errors == []
+
+
+def open_verify(page, case_id: int) -> None:
+    """Open the case page and its 验收 form, whose map is then drawn."""
+    page.goto(f"/cases/{case_id}")
+    page.click(f"{VERIFY} > summary")
+    page.wait_for_selector(f"{VERIFY} .redraw-map .leaflet-interactive")
+
+
+def screen_point(page, lon: float, lat: float) -> tuple[float, float]:
+    """Where a lon/lat lies on the screen in the redraw map (the test basemap is WGS-84)."""
+    box = page.locator(f"{VERIFY} .redraw-map").bounding_box()
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = caseRedraws[0].map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        [lon, lat],
+    )
+    return box["x"] + x, box["y"] + y
+
+
+def stored(app, case_id) -> Case:
+    with app.app_context():
+        return db.session.get(Case, case_id)
+
+
+def shown_m2(text: str) -> float:
+    """The m² figure of an area text such as "面积：1,234.56 m²（1.85 亩）"."""
+    return float(re.search(r"([\d,]+\.\d+)\s*m²", text).group(1).replace(",", ""))
+
+
+def test_a_supervisor_drags_a_corner_and_accepts_the_parcel(page, served):
+    app, _base = served
+    case_id = done_parcel(app)
+    open_verify(page, case_id)
+    area_box = page.locator(f"{VERIFY} .redraw-area")
+    assert "原图斑面积" in area_box.inner_text()
+
+    page.click(f"{VERIFY} .redraw-edit")
+    page.wait_for_selector(f"{VERIFY} .leaflet-editing-icon")
+    x0, y0 = screen_point(page, 113.003, 30.003)
+    x1, y1 = screen_point(page, *DRAGGED_TO)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    live_during_drag = area_box.inner_text()
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    page.wait_for_selector(f"{VERIFY} .redraw-status.ok")
+    live = area_box.inner_text()
+    status = page.locator(f"{VERIFY} .redraw-status").inner_text()
+    posted = page.input_value(f"{VERIFY} textarea[name=accepted_geometry]")
+    page.fill(f"{VERIFY} textarea[name=note]", "现场核实，东北角以实际耕作范围为准")
+    page.click(f"{VERIFY} button[type=submit]")
+    page.wait_for_url(re.compile(rf"/cases/{case_id}$"))
+
+    case = stored(app, case_id)
+    expected = shapely.Polygon(
+        [(113.001, 30.001), (113.003, 30.001), DRAGGED_TO, (113.001, 30.003)]
+    )
+    assert case.status == "verified"
+    assert '"Polygon"' in posted and page.url.endswith(f"/cases/{case_id}")
+    assert case.area_m2 == pytest.approx(grs80_m2(expected), rel=0.01)  # a pixel or so off
+    assert case.area_m2 > grs80_m2(PARCEL) * 1.1
+    assert "m²" in live_during_drag and "亩" in live_during_drag
+    assert shown_m2(live) == pytest.approx(case.area_m2, rel=0.005)  # display formula vs GRS80
+    assert "平岗村" in status and "一组" in status
+    accepted = page.locator(".accepted-area").inner_text()
+    reported = page.locator(".reported-area").inner_text()
+    assert f"{case.area_m2:,.2f} m²" in accepted
+    assert f"{grs80_m2(PARCEL):,.2f} m²" in reported
+
+
+def test_a_supervisor_draws_the_parcel_anew(page, served):
+    app, _base = served
+    case_id = done_parcel(app)
+    open_verify(page, case_id)
+    corners = [(113.0015, 30.0015), (113.0035, 30.0015), (113.0035, 30.0030), (113.0015, 30.0030)]
+
+    page.click(f"{VERIFY} .redraw-draw")
+    points = [screen_point(page, *c) for c in corners]
+    for x, y in [*points, points[0]]:
+        page.mouse.move(x, y, steps=3)
+        page.wait_for_timeout(100)
+        page.mouse.click(x, y)
+    page.wait_for_selector(f"{VERIFY} .redraw-status.ok")
+    page.click(f"{VERIFY} button[type=submit]")
+    page.wait_for_url(re.compile(rf"/cases/{case_id}$"))
+
+    case = stored(app, case_id)
+    assert case.status == "verified"
+    assert case.area_m2 == pytest.approx(grs80_m2(shapely.Polygon(corners)), rel=0.01)
+
+
+def test_a_pasted_shape_that_crosses_itself_is_refused_before_submit(page, served):
+    app, _base = served
+    case_id = done_parcel(app)
+    before = stored(app, case_id)
+    open_verify(page, case_id)
+    bow_tie = (
+        "POLYGON ((113.001 30.001, 113.003 30.003, 113.003 30.001, 113.001 30.003, 113.001 30.001))"
+    )
+
+    page.click(f"{VERIFY} .redraw-text > summary")
+    page.fill(f"{VERIFY} textarea[name=accepted_geometry]", bow_tie)
+    page.wait_for_selector(f"{VERIFY} .redraw-status.error")
+    reason = page.locator(f"{VERIFY} .redraw-status").inner_text()
+    page.click(f"{VERIFY} button[type=submit]")
+    page.wait_for_timeout(300)
+
+    assert "自相交" in reason
+    assert "请先修正验收图斑" in page.locator(f"{VERIFY} .redraw-status").inner_text()
+    after = stored(app, case_id)
+    assert (after.status, after.version, after.area_m2) == ("done", before.version, before.area_m2)
+
+    page.click(f"{VERIFY} .redraw-reset")  # keep the recorded parcel: accepted as reported
+    page.click(f"{VERIFY} button[type=submit]")
+    page.wait_for_url(re.compile(rf"/cases/{case_id}$"))
+    accepted = stored(app, case_id)
+    assert (accepted.status, accepted.area_m2) == ("verified", before.area_m2)
