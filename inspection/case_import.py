@@ -27,7 +27,12 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
-from geodata.geometry import geometry_from_lonlat, parse_geometry, validate_geometry
+from geodata.geometry import (
+    MAX_VERTICES,
+    geometry_from_lonlat,
+    parse_geometry,
+    validate_geometry,
+)
 from geodata.io import read_vector
 from inspection.cases import COMMON_FIELDS, KIND_FIELDS, create_case
 from inspection.db import begin_write
@@ -320,13 +325,13 @@ def _officers(value: object) -> list[dict]:
     return out
 
 
-def _geometry(values: dict, geom, names: dict) -> object:
+def _geometry(values: dict, geom, names: dict, max_vertices: int) -> object:
     """The row's geometry: the file's own, else a WKT column, else 经度/纬度 columns."""
     try:
         if geom is not None and not getattr(geom, "is_empty", True):
-            return validate_geometry(geom)
+            return validate_geometry(geom, max_vertices=max_vertices)
         if "wkt" in values:
-            return parse_geometry(str(values["wkt"]))
+            return parse_geometry(str(values["wkt"]), max_vertices=max_vertices)
         if "lon" in values and "lat" in values:
             lon, lat = values["lon"], values["lat"]
             try:
@@ -453,7 +458,7 @@ def _row_status(values: dict, names: dict, done: date | None, verified: date | N
 
 
 def parse_row(
-    properties: dict, geom, kind: str | None
+    properties: dict, geom, kind: str | None, *, max_vertices: int = MAX_VERTICES
 ) -> tuple[RowPlan | None, list[tuple[str, str, str]]]:
     """Check one row; return (plan, []) or (None, [(field, 中文原因, English reason)])."""
     values, names = _canonical(properties)
@@ -472,7 +477,7 @@ def parse_row(
         status = _row_status(values, names, done, verified)
         plan = RowPlan(
             kind=row_kind,
-            geom=_geometry(values, geom, names),
+            geom=_geometry(values, geom, names, max_vertices),
             fields=fields,
             found_on=found,
             status=status,
@@ -595,18 +600,20 @@ def import_cases(
     kind: str | None = None,
     reporter=None,
     zip_limits: dict | None = None,
+    max_vertices: int = MAX_VERTICES,
 ) -> ImportResult:
     """Import the rows of a GeoJSON, GeoPackage or Excel ledger as cases; nothing when a row is bad.
 
     With skip_bad the good rows are imported and the bad ones listed. The caller commits.
-    `zip_limits` (max_zip_entries, max_unzipped_bytes) bound a zipped file; see settings.
+    `zip_limits` (max_zip_entries, max_unzipped_bytes) bound a zipped file and `max_vertices`
+    each geometry; see settings.
     Raises GeodataError / InvalidInput when the file itself cannot be read.
     """
     path = Path(path)
     result = ImportResult()
     plans: list[tuple[int, RowPlan]] = []
     for number, properties, geom in _rows(path, kind, zip_limits or {}):
-        plan, errors = parse_row(properties, geom, kind)
+        plan, errors = parse_row(properties, geom, kind, max_vertices=max_vertices)
         result.errors += [RowError(number, *error) for error in errors]
         if plan is not None:
             plans.append((number, plan))
@@ -660,6 +667,7 @@ def import_cases_command(path, skip_bad, kind) -> None:
             skip_bad,
             kind=kind,
             zip_limits=archive_limits(current_app.config),
+            max_vertices=int(current_app.config["MAX_VERTICES"]),
         )
     except (GeodataError, InvalidInput) as exc:
         session.rollback()

@@ -284,7 +284,7 @@ class AuditEntry(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(40), index=True)
-    target: Mapped[str | None] = mapped_column(String(100))  # e.g. "case:12", "user:3"
+    target: Mapped[str | None] = mapped_column(String(100), index=True)  # "case:12", "user:3"
     details: Mapped[dict | None] = mapped_column(JSON)
 
 

@@ -1,5 +1,6 @@
 """Importing ledgers: GeoJSON and Excel rows become cases with dated history; bad rows, re-imports."""
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -178,4 +179,39 @@ def test_import_command_through_the_cli(tmp_path):
     assert good.exit_code == 0 and "新建 2 件" in good.output
     with app.app_context():
         assert count(db.session()) == 3
+    app.extensions["db_engine"].dispose()
+
+
+def test_the_vertex_limit_setting_bounds_imported_geometries(tmp_path):
+    """MAX_VERTICES set lower than geodata's default refuses a 12-vertex parcel on import."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp_path / "photos"),
+            "MAX_VERTICES": 10,
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+        from inspection import db
+
+        make_town(db.session())
+        db.session().commit()
+    ring = [(113.001 + 0.0005 * (i % 2), 30.001 + 0.0001 * i) for i in range(6)]
+    ring += [(113.003 - 0.0005 * (i % 2), 30.0015 - 0.0001 * i) for i in range(5)]
+    feature = {
+        "type": "Feature",
+        "properties": {"kind": "farmland", "title": "复耕地块甲", "found_on": "2022-03-01"},
+        "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+    }
+    path = tmp_path / "parcel.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+
+    result = app.test_cli_runner().invoke(args=["import-cases", str(path)])
+
+    assert result.exit_code == 1 and "顶点过多（12 个，上限 10 个）" in result.output
+    with app.app_context():
+        assert count(db.session()) == 0
     app.extensions["db_engine"].dispose()
