@@ -1,20 +1,41 @@
-"""Counts of cases per village and status, for the start page."""
+"""Counts of cases per village and status, for the start page, within what the viewer may see."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from inspection.models import Case, GridCell
+from inspection.access import case_scope
+from inspection.models import Case, GridCell, User
 from inspection.vocab import STATUSES
 
 
-def town_overview(session: Session) -> dict:
-    """The town cell, and per village (plus 'outside the grid') the number of cases per status."""
+def _visible_village_ids(user: User) -> set[int]:
+    """The villages a grid-bound user works in: his village cells and the villages of his groups."""
+    ids = set()
+    for cell in user.cells:
+        if cell.level == "village":
+            ids.add(cell.id)
+        elif cell.level == "group" and cell.parent_id is not None:
+            ids.add(cell.parent_id)
+    return ids
+
+
+def town_overview(session: Session, user: User | None = None, *, whole_town: bool = True) -> dict:
+    """The town cell, and per village (plus 'outside the grid') the number of cases per status.
+
+    With whole_town False only the user's villages are listed, and only the cases he may see are
+    counted (a 网格员 his groups', a village head his village's), as on every other page.
+    """
     town = session.scalars(select(GridCell).where(GridCell.level == "town")).first()
-    villages = session.scalars(
-        select(GridCell).where(GridCell.level == "village").order_by(GridCell.code)
-    ).all()
+    villages_query = select(GridCell).where(GridCell.level == "village").order_by(GridCell.code)
+    scope = true()
+    if not whole_town:
+        villages_query = villages_query.where(GridCell.id.in_(_visible_village_ids(user)))
+        scope = case_scope(user)
+    villages = session.scalars(villages_query).all()
     rows = session.execute(
-        select(Case.village_id, Case.status, func.count()).group_by(Case.village_id, Case.status)
+        select(Case.village_id, Case.status, func.count())
+        .where(scope)
+        .group_by(Case.village_id, Case.status)
     ).all()
     counts: dict = {}
     for village_id, status, n in rows:
@@ -34,6 +55,7 @@ def town_overview(session: Session) -> dict:
         totals[s] += outside[s]
     return {
         "town": town,
+        "whole_town": whole_town,
         "villages": table,
         "outside": outside,
         "outside_total": sum(outside.values()),

@@ -241,3 +241,31 @@ def test_concurrent_first_failures_neither_collide_nor_lose_a_count(engine):
             assert s.get(LoginThrottle, "user:newcomer").failures == 8
     finally:
         engine.dispose()
+
+
+def test_start_page_counts_only_the_cases_the_viewer_may_see(app):
+    """A 网格员 sees his village with his group's cases; a village head his village; the town all."""
+    from tests.test_report_forms import seed_town
+
+    seed_town(app)  # one case, in group A1 of 平岗村
+    with app.app_context():
+        s = db.session()
+        b1 = s.query(GridCell).filter_by(code="PG02-01").one()
+        case = Case(kind="issue", category="garbage", title="垃圾", found_on=date(2022, 5, 1))
+        case.set_geometry(shapely.Point(113.015, 30.005), None)
+        case.village_id, case.group_id = b1.parent_id, b1.id
+        s.add(case)
+        record_change(s, case, "reported", s.query(User).filter_by(username="admin").one())
+        s.commit()
+
+    def page(username: str) -> str:
+        client = app.test_client()
+        login(client, username)
+        return client.get("/?lang=zh").get_data(as_text=True)
+
+    town, a2, head_b = page("zhangzhen"), page("wgy_a2"), page("cz_b")
+
+    assert "平岗村" in town and "石桥村" in town and "2 件案件" in town
+    assert "平岗村" in a2 and "石桥村" not in a2 and "网格内共 0 件案件" in a2
+    assert "石桥村" in head_b and "平岗村" not in head_b and "网格内共 1 件案件" in head_b
+    assert "全镇合计" not in a2
