@@ -160,9 +160,13 @@ class Server:
     """A WSGI app served on 127.0.0.1 and a free port, in a thread."""
 
     def __init__(self, app):
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args, **kwargs):  # keep the table readable: no access log
+                pass
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
