@@ -29,7 +29,9 @@ db: setup
 run: db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-serve: db
+# Production: upgrade the database, never load the demo (its accounts share a public password).
+serve: setup
+	$(FLASK) init-db
 	$(BIN)/gunicorn --config gunicorn.conf.py
 
 # Load test tools live in their own virtualenv, so `make test` stays lean.

@@ -72,7 +72,7 @@ def naive_figures(session: Session, year: int) -> dict:
                     issues["superior"]["rectified"] += bool(fixed)
                 if c.source == "patrol" and c.category in ENVIRONMENT_CATEGORIES:
                     issues["patrol_environment"]["found"] += found
-                    issues["patrol_environment"]["rectified"] += bool(fixed)
+                    issues["patrol_environment"]["rectified"] += bool(found and fixed)
     return {"town": town, "villages": villages}
 
 

@@ -41,7 +41,9 @@ GROUP_COLORS = {"open": "#d9480f", "done": "#2b8a3e", "verified": "#1971c2", "vo
 OVERDUE_COLOR = "#e03131"
 KIND_SHAPES = {"issue": "circle", "illegal_building": "square", "farmland": "diamond"}
 COORD_DECIMALS = 5  # ≈ 1 m on the ground: enough for a map, a third smaller than 6 decimals
-POLYGON_MIN_ZOOM = 15  # below it polygon cases are drawn (and clustered) as points
+POLYGON_MIN_ZOOM = (
+    13  # below it (a whole town in view) polygon cases are drawn, and clustered, as points
+)
 CLUSTER_PX = 100  # server-side cluster cell, in screen pixels at the requested zoom
 SCRIPT = "js/map.js"
 _SCRIPT_FILE = Path(__file__).resolve().parent.parent / "static" / SCRIPT

@@ -16,14 +16,13 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from inspection import audit, db, vocab
+from inspection import audit, clock, db, vocab
 from inspection.account import CSRF_REFUSED, relogin
 from inspection.admin_forms import DeadlinesForm, GridCellForm, NewUserForm, UserForm, user_choices
 from inspection.deadlines import MAX_DAYS, TIME_LIMITS, deadline_days, set_deadline_days
 from inspection.errors import DomainError, NotAllowed
 from inspection.grid_cells import cell_by_code, grid_tree, update_grid_cell
-from inspection.history import local_day
-from inspection.models import GridCell, User, utcnow
+from inspection.models import GridCell, User
 from inspection.users import create_user, require_admin, update_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -61,7 +60,7 @@ def _begin_write():
 
 
 def _today():
-    return local_day(utcnow(), current_app.config.get("TOWN_TIMEZONE", "Asia/Shanghai"))
+    return clock.town_today()
 
 
 def _cells(session) -> list[GridCell]:

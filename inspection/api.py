@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 import shapely
-from flask import Blueprint, Response, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, true
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from geodata.area import m2_to_mu
@@ -302,6 +303,17 @@ def _domain_error(exc: DomainError) -> Response:
     return _respond({"code": exc.code, "description": exc.message_en}, status=400)
 
 
+def _log_bad_token(token: str) -> None:
+    """Note a refused token in the audit log; a failure to write it does not change the 401."""
+    session = db.session()
+    try:
+        api_tokens.log_refused(session, token, request.remote_addr, request.path)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        current_app.logger.exception("could not write api_token_refused to the audit log")
+
+
 @bp.before_request
 def _authenticate() -> None:
     """Find the user from a Bearer token, else the session cookie; neither answers 401."""
@@ -309,6 +321,7 @@ def _authenticate() -> None:
     if token is not None:
         g.api_user = api_tokens.user_for_token(db.session(), token) if token else None
         if g.api_user is None:
+            _log_bad_token(token)
             raise ApiError(401, "Unauthorized", "invalid or revoked API token")
     elif current_user.is_authenticated:
         g.api_user = current_user._get_current_object()
@@ -409,6 +422,16 @@ def items(collection_id: str) -> Response:
     return _respond(body, GEOJSON)
 
 
+def _hidden_target(session: Session, collection_id: str, feature_id: int) -> str | None:
+    """The audit target of a feature that exists in the collection, else None."""
+    kind = COLLECTIONS[collection_id][0]
+    if kind is None:
+        code = session.scalar(select(GridCell.code).where(GridCell.id == feature_id))
+        return f"grid:{code}" if code is not None else None
+    found = session.scalar(select(Case.id).where(Case.id == feature_id, Case.kind == kind))
+    return f"case:{found}" if found is not None else None
+
+
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id: str, feature_id: str) -> Response:
     """One feature; ids the user may not see answer 404 like ids that do not exist."""
@@ -422,6 +445,8 @@ def item(collection_id: str, feature_id: str) -> Response:
         query = select(model).where(model.id == int(feature_id), *where)
         rows = list(session.scalars(query))
     if not rows:
+        if feature_id.isdigit():  # hidden from this user, not missing: the audit log notes it
+            g.audit_refused_target = _hidden_target(session, collection_id, int(feature_id))
         raise ApiError(404, "NotFound", f"no feature {feature_id} in {collection_id}")
     feature = features(collection_id, rows)[0]
     feature["links"] = [

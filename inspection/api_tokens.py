@@ -57,6 +57,27 @@ def user_for_token(session: Session, token: str) -> User | None:
     return row.user
 
 
+def log_refused(session: Session, token: str, address: str | None, path: str) -> None:
+    """Add an api_token_refused audit row for a token that did not authenticate (never the token)."""
+    begin_write(session)
+    row = None
+    if token:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if not token:
+        reason = "malformed"
+    elif row is None:
+        reason = "unknown"
+    else:
+        reason = "revoked" if row.revoked else "user_inactive"
+    audit.log(
+        session,
+        "api_token_refused",
+        address=address,
+        target=f"api_token:{row.id}" if row is not None else None,
+        details={"reason": reason, "path": path[:200]},
+    )
+
+
 def bearer_token(header: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header; "" for any other Authorization."""
     if header is None:

@@ -1,5 +1,6 @@
 """The audit log and login throttling: who did what, from where; slow down password guessing."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -13,6 +14,9 @@ from inspection.models import AuditEntry, LoginThrottle, User, utcnow
 FREE_FAILURES = 3
 LOCK_AFTER = 10
 LOCK_MAX = timedelta(minutes=15)
+# A key with no failure and no lock for this long counts its failures from zero again, so that an
+# address many users share (an office NAT) is not locked for good by typos that add up over weeks.
+QUIET = LOCK_MAX
 
 
 def log(
@@ -42,16 +46,25 @@ def _keys(username: str, address: str | None) -> list[str]:
     return [f"user:{username.lower()}"[:100]] + ([f"addr:{address}"] if address else [])
 
 
-def locked_until(session: Session, username: str, address: str | None, now: datetime | None = None):
-    """When the account or address may try again, or None if it may try now."""
+def locked_until(
+    session: Session,
+    username: str,
+    address: str | None,
+    now: datetime | None = None,
+    *,
+    for_update: bool = False,
+):
+    """When the account or address may try again, or None if it may try now.
+
+    The rows are read afresh; `for_update` also locks them for the transaction (PostgreSQL; on
+    SQLite BEGIN IMMEDIATE already serialises writers), so that parallel guesses queue here.
+    """
     now = now or utcnow()
-    waits = [
-        row.locked_until
-        for key in _keys(username, address)
-        if (row := session.get(LoginThrottle, key)) is not None
-        and row.locked_until is not None
-        and row.locked_until > now
-    ]
+    query = select(LoginThrottle).where(LoginThrottle.key.in_(_keys(username, address)))
+    if for_update:
+        query = query.with_for_update()
+    rows = session.scalars(query.execution_options(populate_existing=True))
+    waits = [row.locked_until for row in rows if row.locked_until and row.locked_until > now]
     return max(waits) if waits else None
 
 
@@ -72,20 +85,43 @@ def _throttle_row(session: Session, key: str) -> LoginThrottle:
     return session.scalars(query.execution_options(populate_existing=True)).one()
 
 
-def record_failure(session: Session, username: str, address: str | None, now=None) -> bool:
-    """Count a failed login for the account and the address; True if this failure locks them."""
+@dataclass(frozen=True)
+class Lock:
+    """A lock a failure started: the throttle key it holds, until when, after how many failures."""
+
+    key: str
+    until: datetime
+    failures: int
+
+
+def _quiet_since(row: LoginThrottle) -> datetime | None:
+    """The end of a key's last failure or lock, whichever is later (None if it never failed)."""
+    moments = [t for t in (row.last_failure_at, row.locked_until) if t is not None]
+    return max(moments) if moments else None
+
+
+def record_failure(session: Session, username: str, address: str | None, now=None) -> list[Lock]:
+    """Count a failed login for the account and the address; return the locks it starts.
+
+    Counts decay: a key quiet for QUIET (no failure, no lock) starts again from zero.
+    """
     now = now or utcnow()
-    locked = False
+    started = []
     for key in _keys(username, address):
         row = _throttle_row(session, key)
+        quiet_since = _quiet_since(row)
+        if quiet_since is not None and now - quiet_since >= QUIET:
+            row.failures = 0
+        was_locked = row.locked_until is not None and row.locked_until > now
         row.failures += 1
         row.last_failure_at = now
         if row.failures > FREE_FAILURES:
             extra = row.failures - FREE_FAILURES
             wait = LOCK_MAX if row.failures >= LOCK_AFTER else timedelta(seconds=2**extra)
             row.locked_until = now + min(wait, LOCK_MAX)
-            locked = locked or row.failures >= LOCK_AFTER
-    return locked
+            if not was_locked:
+                started.append(Lock(key, row.locked_until, row.failures))
+    return started
 
 
 def record_success(session: Session, username: str) -> None:

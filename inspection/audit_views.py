@@ -7,11 +7,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from inspection import audit, audit_log, audit_trail, db
-from inspection.case_actions import local_time
+from inspection import audit, audit_log, audit_trail, clock, db
 
 bp = Blueprint("audit", __name__)
-# Set by access.case_or_404 when a case exists but lies outside the user's grid.
+# Set by access.case_or_404, map_data.cell_or_404 and the API's item view when a case or grid
+# cell exists but lies outside the user's grid.
 REFUSED_KEY = "audit_refused_target"
 
 EVENT_LABELS = {
@@ -21,6 +21,7 @@ EVENT_LABELS = {
     "login_locked": _l("Login locked"),
     "login_refused_locked": _l("Login refused (locked)"),
     "access_refused": _l("Access refused"),
+    "api_token_refused": _l("API token refused"),
     "case.create": _l("Case reported"),
     "case.update": _l("Case changed"),
     "case.status": _l("Case status changed"),
@@ -56,7 +57,7 @@ def index():
         event_labels=EVENT_LABELS,
         names=audit_log.id_names(session, entries),
         detail_lines=audit_log.detail_lines,
-        local_time=local_time,
+        local_time=clock.local_time,
     )
 
 
@@ -80,7 +81,7 @@ def _refused_target() -> str | None:
 
 
 def _log_refusal(response):
-    """Write an access_refused row for a 403, and for a 404 of a case outside the user's grid."""
+    """Write an access_refused row for a 403, and for a 404 of a case or cell outside the user's grid."""
     hidden = g.pop(REFUSED_KEY, None)
     if response.status_code != 403 and not (response.status_code == 404 and hidden):
         return response

@@ -1,8 +1,7 @@
 """Workflow actions on the case page: one thin POST per action key over workflow.perform."""
 
 import json
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import shapely
 from flask import (
@@ -21,19 +20,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from geodata.crs import WGS84
-from inspection import db, workflow
+from inspection import clock, db, workflow
 from inspection.access import can_see, case_or_404
 from inspection.cases import default_responsible
 from inspection.deadlines import deadline_light, is_overdue
 from inspection.errors import DomainError, InvalidInput, NotAllowed
 from inspection.forms import read_geometry
-from inspection.history import local_day
-from inspection.models import Case, Photo, User, utcnow
+from inspection.models import Case, Photo, User
 from inspection.permissions import INPUTS, RIGHTS, Action, officer_choices
 from inspection.photos import DEFAULT_MAX_BYTES, attach_photos, process_uploads
 
 bp = Blueprint("actions", __name__)
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 # Form fields of the plain-text inputs: `needs` name -> (form field, perform keyword).
 TEXT_INPUTS = {
     "note": ("note", "note"),
@@ -46,18 +43,6 @@ TEXT_INPUTS = {
 
 def _lang() -> str:
     return getattr(g, "lang", "zh")
-
-
-def today() -> date:
-    """Today in the town's time zone."""
-    return local_day(utcnow())
-
-
-def local_time(at: datetime | None) -> str:
-    """A naive UTC timestamp as town-local 'YYYY-MM-DD HH:MM'."""
-    if at is None:
-        return ""
-    return at.replace(tzinfo=ZoneInfo("UTC")).astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def member_choices(session, case: Case) -> list[User]:
@@ -87,7 +72,7 @@ def redraw_summary(case: Case) -> dict | None:
 def page_context(case: Case, *, day: date | None = None) -> dict:
     """What the case page needs beyond the case: actions, light, overdue days, choices, timeline."""
     session = db.session()
-    day = day or today()
+    day = day or clock.town_today()
     actions = workflow.allowed_actions(case, current_user, day)
     needs = {n for a in actions for n in a.needs}
     by_step: dict[int | None, list[Photo]] = {}
@@ -110,7 +95,7 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         "show_compare": case.status in ("done", "verified") and last_done is not None,
         "redraw": redraw_summary(case),
         "redraw_offered": any("geometry" in a.needs and not a.blocked_zh for a in actions),
-        "local_time": local_time,
+        "local_time": clock.local_time,
     }
 
 
@@ -135,7 +120,8 @@ def accepted_geometry(form):
 def _inputs(case: Case, key: str, day: date, action: Action | None) -> dict:
     """The perform keywords of the posted form: only the inputs the action asks for."""
     form = request.form
-    inputs = {"expected_version": form.get("expected_version"), "today": day}
+    # A form without the version it was shown must not slip past the concurrent-change check.
+    inputs = {"expected_version": form.get("expected_version", ""), "today": day}
     rule = RIGHTS.get(key)
     needs = rule.inputs(case.kind) if rule else ()
     for name in needs:
@@ -221,7 +207,7 @@ def act(case_id: int, key: str):
     db.begin_write(session)  # ends the read the login started: the write lock comes before the case
     case = case_or_404(session, case_id, current_user)
     try:
-        day = today()
+        day = clock.town_today()
         allowed = {a.key: a for a in workflow.allowed_actions(case, current_user, day)}
         inputs = _inputs(case, key, day, allowed.get(key))
         if key in allowed and "photos" in allowed[key].needs:

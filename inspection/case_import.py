@@ -34,6 +34,7 @@ from geodata.geometry import (
     validate_geometry,
 )
 from geodata.io import read_vector
+from inspection import clock
 from inspection.cases import COMMON_FIELDS, KIND_FIELDS, create_case
 from inspection.db import begin_write
 from inspection.errors import InvalidInput
@@ -414,7 +415,7 @@ def _dates(values: dict, names: dict) -> tuple[date, date | None, date | None]:
         _date(names[k], values[k]) if k in values else None
         for k in ("found_on", "done_on", "verified_on")
     )
-    today = date.today()
+    today = clock.town_today()
     for key, day in (("found_on", found), ("done_on", done), ("verified_on", verified)):
         if day is not None and day > today:
             raise _Bad(names[key], f"日期在将来：{day}", f"The date {day} lies in the future")

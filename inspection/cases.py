@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.area import geodesic_area_m2
+from inspection import clock
 from inspection.db import begin_write
 from inspection.errors import InvalidInput
 from inspection.history import record_change
@@ -122,7 +123,7 @@ def create_case(
             "位置不在本镇任何网格（组）内，请检查位置",
             "The location lies outside every grid group of the town",
         )
-    case = Case(kind=kind, client_id=client_id, found_on=found_on or date.today(), **fields)
+    case = Case(kind=kind, client_id=client_id, found_on=found_on or clock.town_today(), **fields)
     case.set_geometry(geom, _area_m2(kind, geom, stated))
     case.town_id, case.village_id, case.group_id = (
         placement.town_id,

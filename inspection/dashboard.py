@@ -3,10 +3,10 @@
 from io import BytesIO
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from inspection import db
+from inspection import clock, db
 from inspection.dashboard_data import (
     LEDGER_TYPES,
     chart_data,
@@ -14,7 +14,6 @@ from inspection.dashboard_data import (
     ledger_filters,
     scoped_figures,
     sees_town,
-    town_today,
     village_names,
     years_with_cases,
 )
@@ -26,7 +25,7 @@ bp = Blueprint("dashboard", __name__)
 
 
 def _today():
-    return town_today(current_app.config.get("TOWN_TIMEZONE", "Asia/Shanghai"))
+    return clock.town_today()
 
 
 def _year() -> int:

@@ -10,8 +10,7 @@ Who sees what (the same rule as access.case_scope):
 """
 
 import re
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import and_, extract, func, select, true
 from sqlalchemy.orm import Session
@@ -30,11 +29,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEDGER_TYPES = {"xlsx": XLSX_TYPE, "csv": "text/csv; charset=utf-8", **MEDIA_TYPES}
 LEDGER_SUFFIXES = {"xlsx": ".xlsx", "csv": ".csv", **SUFFIXES}
 _FIGURE_KEYS = ("illegal_buildings", "farmland", "issues")
-
-
-def town_today(timezone: str) -> date:
-    """Today's date in the town's time zone."""
-    return datetime.now(ZoneInfo(timezone)).date()
 
 
 def sees_town(user: User) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from geodata.area import geodesic_area_m2
 from geodata.geometry import validate_geometry
 from geodata.synthetic import building_footprint, farm_parcel, make_town, random_point_in
+from inspection import clock
 from inspection.cases import create_case
 from inspection.db import begin_write
 from inspection.deadlines import assignment_deadline
@@ -319,10 +320,10 @@ def _existing_logins(session: Session) -> dict[str, str]:
 def load_demo(session: Session, *, today: date | None = None) -> dict:
     """Load the demo town, its users and cases unless it exists; return logins and counts added.
 
-    `today` (default: the real date) anchors the current year's open cases; it must lie after
+    `today` (default: today in the town's time zone) anchors the current year's open cases; it must lie after
     2022, the year the work summary describes. The caller commits.
     """
-    today = today or date.today()
+    today = today or clock.town_today()
     if today.year <= 2022:
         raise ValueError("the demo's 2022 history needs a date after 2022")
     begin_write(session)

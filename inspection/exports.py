@@ -37,6 +37,7 @@ GIS_COMMON = (
     "village",
     "group_code",
     "group",
+    "responsible",
     "area_m2",
     "area_mu",
 )
@@ -112,6 +113,8 @@ def _gis_value(case: Case, name: str) -> object:
         return cell.code if cell else None
     if name == "area_mu":
         return None if case.area_m2 is None else float(m2_to_mu(case.area_m2))
+    if name == "responsible":  # 责任人, by name as in the ledgers
+        return case.responsible.display_name if case.responsible else None
     return getattr(case, name)
 
 

@@ -4,7 +4,6 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date
 
 import shapely
 from flask import g
@@ -26,7 +25,7 @@ from geodata.crs import WGS84
 from geodata.errors import GeodataError
 from geodata.geometry import parse_geometry
 from geodata.io import DEFAULT_MAX_UNZIPPED_BYTES, DEFAULT_MAX_ZIP_ENTRIES, read_vector
-from inspection import vocab
+from inspection import clock, vocab
 from inspection.cases import COMMON_FIELDS, KIND_FIELDS
 from inspection.errors import InvalidInput
 
@@ -42,7 +41,7 @@ def _finite(_form, field) -> None:
 
 def _not_future(_form, field) -> None:
     """Refuse a date after today."""
-    if field.data and field.data > date.today():
+    if field.data and field.data > clock.town_today():
         raise ValidationError(_l("This date lies in the future."))
 
 
@@ -65,7 +64,9 @@ class ReportForm(FlaskForm):
     doc_number = StringField(_l("Document no. (文号)"), [Optional(), Length(max=100)])
     batch = StringField(_l("Batch"), [Optional(), Length(max=100)])
     deadline_on = DateField(_l("Deadline"), [Optional()])
-    found_on = DateField(_l("Found on"), [Optional(), _not_future], default=date.today)
+    found_on = DateField(
+        _l("Found on"), [Optional(), _not_future], default=lambda: clock.town_today()
+    )
     description = TextAreaField(_l("Description"), [Optional(), Length(max=5000)])
     remarks = TextAreaField(_l("Remarks"), [Optional(), Length(max=2000)])
     geometry = TextAreaField(_l("Coordinates or shape"), [Optional(), Length(max=2_000_000)])

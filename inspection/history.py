@@ -1,17 +1,12 @@
 """Write a status change: the one place a case's status moves and its history grows."""
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from inspection import clock
 from inspection.models import Case, StatusChange, User, utcnow
 from inspection.vocab import STATUSES
-
-
-def local_day(at: datetime, timezone: str = "Asia/Shanghai") -> date:
-    """The calendar day in the town's time zone of a naive UTC timestamp."""
-    return at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone)).date()
 
 
 def record_change(
@@ -24,13 +19,13 @@ def record_change(
     on: date | None = None,
     at: datetime | None = None,
     details: dict | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str | None = None,
 ) -> StatusChange:
     """Move a case to a status and append the history row (no permission check: see workflow)."""
     if to_status not in STATUSES:
         raise ValueError(f"unknown status {to_status!r}")
     at = at or utcnow()
-    on = on or local_day(at, timezone)
+    on = on or clock.local_day(at, timezone or clock.town_timezone())
     change = StatusChange(
         case=case,
         from_status=case.status if case.history else None,

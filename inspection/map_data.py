@@ -11,7 +11,7 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from geodata import maps, tiles
-from inspection import vocab
+from inspection import clock, vocab
 from inspection.access import TOWN_ROLES, case_scope
 from inspection.deadlines import overdue_condition
 from inspection.errors import InvalidInput
@@ -71,10 +71,14 @@ def sees_cell(user: User, cell: GridCell) -> bool:
 
 def cell_or_404(session: Session, user: User, level: str, code: str) -> GridCell:
     """The cell of that level and code if the user may see it; otherwise 404, so codes don't leak."""
+    from flask import g
+
     cell = session.scalars(
         select(GridCell).where(GridCell.level == level, GridCell.code == code)
     ).first()
     if cell is None or not sees_cell(user, cell):
+        if cell is not None:  # outside the user's grid: the audit log notes the refusal
+            g.audit_refused_target = f"grid:{cell.code}"
         abort(404)
     return cell
 
@@ -293,7 +297,7 @@ def case_feed(session: Session, user: User, args, ctx: MapContext) -> str:
     bbox = parse_bbox(args.get("bbox"))
     zoom_text = args.get("zoom", "")
     zoom = min(max(int(zoom_text), 0), 22) if zoom_text.isdigit() else 22
-    today = ctx.today or date.today()
+    today = ctx.today or clock.town_today()
     extra = {"bbox": list(bbox)} if bbox else {}
     if count_cases(session, user, filters, today, cell, bbox) > FEATURE_LIMIT:
         clusters = cluster_rows(session, user, filters, today, zoom, cell=cell, bbox=bbox)
@@ -340,7 +344,7 @@ def _years(session: Session, user: User, today: date) -> list[int]:
 def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: MapContext) -> dict:
     """Everything a map page shows: the rendered map parts, filters, counts and breadcrumbs."""
     filters = filters_from(args)
-    today = ctx.today or date.today()
+    today = ctx.today or clock.town_today()
     cell = cell or _town(session)
     text = ctx.text
     basemap, warning = ctx.basemap_or_none()
@@ -384,7 +388,7 @@ def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: Map
 
 def case_map(case_: Case, ctx: MapContext) -> maps.MapParts:
     """A small map of one case for its page: the case coloured by status on its group's boundary."""
-    today = ctx.today or date.today()
+    today = ctx.today or clock.town_today()
     basemap, _warning = ctx.basemap_or_none()
     west, south, east, north = case_.geom.bounds
     pad_lon, pad_lat = (

@@ -5,9 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from geodata.maps import MapParts, MapText
-from inspection import db, map_data, vocab
-from inspection.history import local_day
-from inspection.models import Case, utcnow
+from inspection import clock, db, map_data, vocab
+from inspection.models import Case
 
 bp = Blueprint("maps", __name__)
 REVIEW_NUMBER_SETTING = "BASEMAP_REVIEW_NUMBER"  # 审图号 shown beside the basemap's attribution
@@ -62,7 +61,7 @@ def context() -> map_data.MapContext:
         basemap=config.get("BASEMAP", "none"),
         tianditu_key=config.get("TIANDITU_KEY", ""),
         review_number=config.get(REVIEW_NUMBER_SETTING, ""),
-        today=local_day(utcnow(), config.get("TOWN_TIMEZONE", "Asia/Shanghai")),
+        today=clock.town_today(),
         lang=lang,
         static_url=url_for("static", filename="").rstrip("/"),
         data_url=url_for("maps.data"),

@@ -26,11 +26,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from geodata import tiles
 from geodata.area import geodesic_area_m2
-from inspection import case_actions, db, vocab
+from inspection import case_actions, clock, db, vocab
 from inspection.access import can_see, case_or_404
 from inspection.case_lists import case_list_query, list_filters, visible_villages
 from inspection.cases import GEOMETRY_TYPES, create_case, default_responsible, find_by_client_id
-from inspection.dashboard_data import town_today
 from inspection.errors import DomainError, InvalidInput
 from inspection.forms import FieldError, file_features, form_for, no_location, photo_suggestion
 from inspection.forms import read_geometry as read_form_geometry
@@ -318,7 +317,7 @@ def _too_large(_exc):
 def case_list():
     """List the cases the user may see, filtered by kind, village and overdue (all in the URL)."""
     session = db.session()
-    today = town_today(current_app.config.get("TOWN_TIMEZONE", "Asia/Shanghai"))
+    today = clock.town_today()
     page = max(request.args.get("page", 1, type=int), 1)
     error = None
     try:

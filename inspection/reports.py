@@ -12,8 +12,9 @@ Counting rules (DOMAIN.md, "Year figures"), all by the town's calendar days (`St
   change recorded on or before that day — with `deadline_on` before 31 December. A case found by then
   whose first change was recorded later was `reported`. Today's status does not matter.
 - superior: issues with source `superior`; received = found in the year, rectified as above.
-- patrol_environment: `patrol` issues of the environment categories, found and rectified as above
-  (rectified counts those reaching done in the year, whenever they were found).
+- patrol_environment: `patrol` issues of the environment categories found in the year, and how many
+  of those were rectified in it ("巡查发现环保问题4个，整改完成4个": the second figure is part of the
+  first, never more).
 - areas: demolished = `demolished_area_m2`, else `area_m2` (geodesic m²) of the buildings demolished
   in the year; restored = `area_m2` of the parcels restored in the year. Summed unrounded; 亩 derived.
 - villages: by `Case.village_id`; cases outside the grid form an extra entry (code None, "网格外") only
@@ -109,6 +110,7 @@ def _year_statement(year: int, *, materialize: bool = True):
             case((fixed, 1), else_=0).label("fixed"),
             case((fixed, area_m2), else_=None).label("area_m2"),
             overdue.label("overdue"),
+            case((and_(found, fixed), 1), else_=0).label("found_fixed"),
         )
         # Wrapped in CASE so that no index is used: a plain scan beats an index over most rows.
         .where(case((and_(Case.found_on <= end, or_(found, fixed, may_be_overdue)), 1)) == 1)
@@ -117,13 +119,13 @@ def _year_statement(year: int, *, materialize: bool = True):
     if materialize:
         rows = rows.prefix_with("MATERIALIZED")
     keys = (rows.c.village_id, rows.c.group_id, rows.c.kind, rows.c.source, rows.c.environment)
-    sums = (rows.c.found, rows.c.fixed, rows.c.area_m2, rows.c.overdue)
+    sums = (rows.c.found, rows.c.fixed, rows.c.area_m2, rows.c.overdue, rows.c.found_fixed)
     return select(*keys, *(func.sum(c) for c in sums)).group_by(*keys)
 
 
 def _add(figures: dict, kind: str, source: str, environment: int, counts: tuple) -> None:
     """Add one grouped row's counts to the figures of an area."""
-    found, fixed, area_m2, overdue = counts
+    found, fixed, area_m2, overdue, found_fixed = counts
     if kind == "illegal_building":
         block = figures["illegal_buildings"]
         block["found"] += found
@@ -145,7 +147,7 @@ def _add(figures: dict, kind: str, source: str, environment: int, counts: tuple)
             block["superior"]["rectified"] += fixed
         if source == "patrol" and environment:
             block["patrol_environment"]["found"] += found
-            block["patrol_environment"]["rectified"] += fixed
+            block["patrol_environment"]["rectified"] += found_fixed
 
 
 def _nonzero(figures: dict) -> bool:
@@ -174,7 +176,13 @@ def year_figures(session: Session, year: int, *, groups: bool = False) -> dict:
     materialize = bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
     statement = _year_statement(year, materialize=materialize)
     for village_id, group_id, kind, source, environment, *counts in session.execute(statement):
-        counts = (int(counts[0] or 0), int(counts[1] or 0), float(counts[2] or 0.0), counts[3] or 0)
+        counts = (
+            int(counts[0] or 0),
+            int(counts[1] or 0),
+            float(counts[2] or 0.0),
+            int(counts[3] or 0),
+            int(counts[4] or 0),
+        )
         for figures in (
             town,
             by_village.setdefault(village_id, empty_figures()),

@@ -56,7 +56,20 @@ SETTINGS = [
     Setting("SQLITE_BUSY_MS", 10000, "How long a SQLite writer waits for the lock, in ms"),
     Setting("DB_POOL_SIZE", 10, "PostgreSQL connection pool size per worker"),
     Setting("SESSION_IDLE_MINUTES", 120, "Idle minutes after which a login session ends"),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        False,
+        "Mark session cookies Secure on every answer; turn on when the site is served over HTTPS",
+    ),
+    Setting(
+        "PROXY_FIX_HOPS",
+        0,
+        "Proxies in front of the app (nginx: 1) whose X-Forwarded-For, -Proto and -Host are "
+        "trusted for the client address, https and host; 0 ignores those headers",
+    ),
 ]
+
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
 def defaults() -> dict:
@@ -65,9 +78,14 @@ def defaults() -> dict:
 
 
 def from_environment(name: str, text: str) -> object:
-    """A setting's value from the text of an environment variable: a whole number when its default is one."""
+    """A setting's value from an environment variable's text: a whole number or a yes/no like its default."""
     default = next((s.default for s in SETTINGS if s.name == name), None)
-    if not isinstance(default, int) or isinstance(default, bool):
+    if isinstance(default, bool):
+        word = text.strip().lower()
+        if word not in TRUE_WORDS + FALSE_WORDS:
+            raise ValueError(f"{name} must be 1/true/yes/on or 0/false/no/off, not {text!r}")
+        return word in TRUE_WORDS
+    if not isinstance(default, int):
         return text
     try:
         return int(text.replace("_", "").strip())

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from geodata.area import geodesic_area_m2
-from inspection import deadlines
+from inspection import clock, deadlines
 from inspection.access import can_see
 from inspection.cases import default_responsible
 from inspection.db import begin_write
 from inspection.errors import Conflict, InvalidInput
-from inspection.history import local_day, record_change
-from inspection.models import Case, Photo, StatusChange, User, utcnow
+from inspection.history import record_change
+from inspection.models import Case, Photo, StatusChange, User
 from inspection.permissions import (
     MIN_OFFICERS,
     RIGHTS,
@@ -72,6 +72,12 @@ def _prepare(session, case, actor, key: str, to_status: str, expected_version) -
 
 
 def _as_int(value) -> int:
+    if value is None or str(value).strip() == "":
+        raise Conflict(
+            "no_version",
+            "页面缺少案件版本（页面可能已过期），请刷新页面后重试",
+            "The form lacks the case version it was shown (an old page?); reload and try again",
+        )
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -114,7 +120,7 @@ def _text(value, required: tuple[str, str, str] | None = None, limit: int = 2000
 
 
 def _today(today: date | None) -> date:
-    return today or local_day(utcnow())
+    return today or clock.town_today()
 
 
 def _responsible(session: Session, case: Case, ref) -> User:

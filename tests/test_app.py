@@ -4,9 +4,10 @@ from datetime import date
 
 import shapely
 
+from app import create_app
 from inspection import db
 from inspection.history import record_change
-from inspection.models import Case, GridCell, User
+from inspection.models import Case, GridCell, LoginThrottle, User
 from tests.conftest import csrf_token, login
 
 
@@ -130,6 +131,28 @@ def test_session_cookie_flags(app, client):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
+def test_session_cookie_secure_setting_marks_every_session_cookie(tmp_path):
+    from inspection import migrate
+    from inspection.settings import from_environment
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'secure.sqlite3'}",
+            "SESSION_COOKIE_SECURE": True,
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+    page = app.test_client().get("/auth/login")  # plain http, as seen behind a proxy
+    app.extensions["db_engine"].dispose()
+
+    assert "Secure" in page.headers["Set-Cookie"]
+    assert from_environment("SESSION_COOKIE_SECURE", "on") is True
+    assert from_environment("SESSION_COOKIE_SECURE", "0") is False
+
+
 def test_session_cookie_is_secure_over_https(app):
     seed(app)
     client = app.test_client()
@@ -148,19 +171,36 @@ def test_idle_session_ends(app, client):
     assert client.get("/").status_code == 302
 
 
-def test_failed_logins_slow_down_then_lock_and_are_audited(app, client):
+def test_failed_logins_slow_down_then_lock_and_are_audited(app, client, monkeypatch):
+    """Waits from the 4th failure, 15 minutes at the 10th; each lock is audited as it starts."""
+    from datetime import datetime, timedelta
+
     from sqlalchemy import func, select
 
+    from inspection import audit
     from inspection.models import AuditEntry
 
     seed(app)
+    now = [datetime(2026, 12, 1, 8, 0)]
+    monkeypatch.setattr(audit, "utcnow", lambda: now[0])  # the throttle's clock, moved by hand
     statuses = [login(client, "zhangzhen", "wrong").status_code for _ in range(4)]
-    # The fifth try comes within the wait: refused even with the right password.
+    # The fifth try comes within the 2 s wait: refused even with the right password.
     locked = login(client, "zhangzhen", "demo1234")
+    for _ in range(6):  # failures 5 to 10, each after the wait of the one before (64 s at most)
+        now[0] += timedelta(minutes=2)
+        statuses.append(login(client, "zhangzhen", "wrong").status_code)
+    tenth = now[0]
+    now[0] = tenth + timedelta(minutes=14, seconds=59)
+    still_locked = login(client, "zhangzhen", "demo1234")
+    now[0] = tenth + timedelta(minutes=15)
+    after_lock = login(client, "zhangzhen", "demo1234")
 
-    assert statuses == [401, 401, 401, 401]
+    assert statuses == [401] * 10
     assert locked.status_code == 429
     assert "登录失败次数过多" in locked.get_data(as_text=True)
+    assert still_locked.status_code == 429
+    assert "请 1 秒后再试" in still_locked.get_data(as_text=True)
+    assert after_lock.status_code == 302
     with app.app_context():
         events = dict(
             db.session.execute(
@@ -169,7 +209,130 @@ def test_failed_logins_slow_down_then_lock_and_are_audited(app, client):
                 .group_by(AuditEntry.event)
             ).all()
         )
-    assert events == {"login_failed": 4, "login_refused_locked": 1}
+        locks = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.event == "login_locked").order_by(AuditEntry.id)
+        ).all()
+        # Failures 4 to 10 each start a lock of the account and of the address.
+        assert events == {
+            "login_failed": 10,
+            "login_locked": 14,
+            "login_refused_locked": 2,
+            "login": 1,
+        }
+        assert [(e.target, e.details) for e in locks[:2]] == [
+            ("user:zhangzhen", {"until": "2026-12-01T08:00:02Z", "failures": 4}),
+            ("addr:127.0.0.1", {"until": "2026-12-01T08:00:02Z", "failures": 4}),
+        ]
+        until = (tenth + audit.LOCK_MAX).isoformat() + "Z"
+        assert [(e.target, e.username, e.address, e.details) for e in locks[-2:]] == [
+            ("user:zhangzhen", "zhangzhen", "127.0.0.1", {"until": until, "failures": 10}),
+            ("addr:127.0.0.1", "zhangzhen", "127.0.0.1", {"until": until, "failures": 10}),
+        ]
+
+
+def test_address_failures_decay_after_a_quiet_period(session):
+    """Typos of many users behind one address lock it for a while, not for good."""
+    from datetime import datetime, timedelta
+
+    from inspection import audit
+
+    start = datetime(2026, 12, 1, 8, 0)
+    for address in ("10.1.1.1", "10.1.1.2"):  # two offices with the same bad morning
+        for i in range(30):  # a typo a minute, each by another user
+            audit.record_failure(session, f"user{i}", address, now=start + timedelta(minutes=i))
+    session.commit()
+    last = start + timedelta(minutes=29)
+    lock_end = last + audit.LOCK_MAX
+    quiet_end = lock_end + audit.QUIET
+
+    assert audit.locked_until(session, "someone", "10.1.1.1", last) == lock_end
+    assert audit.locked_until(session, "someone", "10.1.1.1", lock_end) is None
+    # Not quiet long enough after the lock: one more typo locks the address again ...
+    [early] = audit.record_failure(
+        session, "early", "10.1.1.1", now=quiet_end - timedelta(minutes=1)
+    )
+    # ... after the quiet period it is the first of a new count, and locks nothing.
+    assert audit.record_failure(session, "someone", "10.1.1.2", now=quiet_end) == []
+    session.commit()
+
+    assert (early.key, early.failures) == ("addr:10.1.1.1", 31)
+    assert session.get(LoginThrottle, "addr:10.1.1.2").failures == 1
+    assert audit.locked_until(session, "someone", "10.1.1.2", quiet_end) is None
+
+
+def test_unknown_name_answers_like_a_wrong_password(app, client):
+    """Same status, page and audit row; the unknown name is checked against the dummy hash."""
+    import re
+
+    from sqlalchemy import select
+
+    from inspection import auth
+    from inspection.models import AuditEntry
+
+    seed(app)
+    with app.app_context():
+        retired = User(username="retired", display_name="退休", role="officer", active=False)
+        retired.set_password("demo1234")
+        db.session.add(retired)
+        db.session.commit()
+    auth._dummy_hash()  # made once per process, before we count its uses
+    used_before = auth._dummy_hash.cache_info().hits
+
+    def page(response, username: str) -> tuple[int, str]:
+        html = response.get_data(as_text=True).replace(f'value="{username}"', 'value="NAME"')
+        html = re.sub(r'(nonce|name="csrf_token" value)="[^"]+"', "", html)
+        return response.status_code, html
+
+    unknown = page(login(client, "nobody", "wrong"), "nobody")
+    used_after = auth._dummy_hash.cache_info().hits
+    wrong = page(login(client, "zhangzhen", "wrong"), "zhangzhen")
+    inactive = page(login(client, "retired", "demo1234"), "retired")
+
+    assert unknown[0] == 401 and "用户名或密码错误" in unknown[1]
+    assert unknown == wrong == inactive
+    assert used_after == used_before + 1
+    assert auth._dummy_hash.cache_info().hits == used_after  # known names use their own hash
+    with app.app_context():
+        query = select(AuditEntry.event, AuditEntry.username).where(
+            AuditEntry.event.startswith("login")
+        )
+        assert db.session.execute(query.order_by(AuditEntry.id)).all() == [
+            ("login_failed", "nobody"),
+            ("login_failed", "zhangzhen"),
+            ("login_failed", "retired"),
+        ]
+
+
+def test_parallel_guesses_stop_at_the_lock(app):
+    """Eight guesses at once after three failures: one more is checked, the lock stops the rest."""
+    import threading
+
+    from inspection.models import LoginThrottle
+
+    seed(app)
+    first = app.test_client()
+    for _ in range(3):
+        login(first, "zhangzhen", "wrong")
+    clients = [app.test_client() for _ in range(8)]
+    tokens = [csrf_token(c, "/auth/login") for c in clients]
+    start, statuses = threading.Barrier(8, timeout=30), []
+
+    def guess(c, token: str) -> None:
+        start.wait()
+        data = {"username": "zhangzhen", "password": "guess", "csrf_token": token}
+        statuses.append(c.post("/auth/login", data=data).status_code)
+
+    threads = [
+        threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [401] + [429] * 7
+    with app.app_context():
+        assert db.session.get(LoginThrottle, "user:zhangzhen").failures == 4
 
 
 def test_successful_login_is_audited_and_clears_failures(app, client):

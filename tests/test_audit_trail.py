@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 
 import pytest
 import shapely
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from app import create_app
 from inspection import audit_trail, db, migrate
+from inspection.api_tokens import create_token, revoke_token
 from inspection.audit_log import detail_lines
 from inspection.models import AuditEntry, Case, GridCell, User
 from tests.conftest import csrf_token, login
@@ -99,10 +101,13 @@ def test_workflow_action_logs_the_status_change_by_the_actor(audit_app, client):
     case_id = audit_app.config["ids"]["case"]
     login(client, "zhangzhen")
     start = last_id(audit_app)
+    html = client.get(f"/cases/{case_id}").get_data(as_text=True)
     token = csrf_token(client, f"/cases/{case_id}")
+    version = re.search(r'name="expected_version" value="(\d+)"', html).group(1)
 
     response = client.post(
-        f"/cases/{case_id}/actions/void", data={"note": "重复上报", "csrf_token": token}
+        f"/cases/{case_id}/actions/void",
+        data={"note": "重复上报", "csrf_token": token, "expected_version": version},
     )
 
     assert response.status_code == 303
@@ -328,3 +333,65 @@ def test_cli_changes_are_logged_as_the_system(audit_app):
     [row] = rows(audit_app, event="user.create")[-1:]
     assert row.username == "system" and row.details["values"]["username"] == "newbie"
     assert "password" not in json.dumps(row.details)
+
+
+def test_map_of_a_cell_outside_the_users_grid_is_logged_as_refused(audit_app, client):
+    login(client, "wgy_a2")  # group PG01-02
+
+    assert client.get("/map/group/PG01-01").status_code == 404
+    assert client.get("/map/group/NOPE").status_code == 404  # no such cell: a plain 404
+
+    [row] = rows(audit_app, event="access_refused")
+    assert (row.username, row.target) == ("wgy_a2", "grid:PG01-01")
+    assert row.details == {"method": "GET", "path": "/map/group/PG01-01", "status": 404}
+
+
+def test_api_feature_outside_the_users_grid_is_logged_as_refused(audit_app, client):
+    case_id = audit_app.config["ids"]["case"]  # in group PG01-01
+    with audit_app.app_context():
+        cell_id = db.session.scalar(select(GridCell.id).where(GridCell.code == "PG01-01"))
+    login(client, "wgy_a2")
+
+    answers = [
+        client.get(f"/api/collections/issues/items/{case_id}"),
+        client.get(f"/api/collections/grid/items/{cell_id}"),
+        client.get("/api/collections/issues/items/999999"),  # none of these is hidden: no row
+        client.get(f"/api/collections/farmland/items/{case_id}"),
+        client.get("/api/collections/issues/items/abc"),
+    ]
+
+    assert [a.status_code for a in answers] == [404] * 5
+    assert answers[0].json == {"code": "NotFound", "description": f"no feature {case_id} in issues"}
+    refused = rows(audit_app, event="access_refused")
+    assert [(r.username, r.target, r.details["status"]) for r in refused] == [
+        ("wgy_a2", f"case:{case_id}", 404),
+        ("wgy_a2", "grid:PG01-01", 404),
+    ]
+
+
+def test_refused_api_tokens_are_logged_without_the_token(audit_app, client):
+    with audit_app.app_context():
+        s = db.session()
+        zhangzhen = s.scalar(select(User).where(User.username == "zhangzhen"))
+        row, token = create_token(s, zhangzhen, "old QGIS")
+        s.commit()
+        revoke_token(s, row.id)
+        s.commit()
+        token_id = row.id
+
+    for header in (f"Bearer {token}", "Bearer nonsense", "Basic emhhbmd6aGVuOmRlbW8xMjM0"):
+        answer = client.get("/api/collections", headers={"Authorization": header})
+        assert answer.status_code == 401
+
+    refused = rows(audit_app, event="api_token_refused")
+    assert [(r.target, r.details, r.address, r.user_id) for r in refused] == [
+        (
+            f"api_token:{token_id}",
+            {"reason": "revoked", "path": "/api/collections"},
+            "127.0.0.1",
+            None,
+        ),
+        (None, {"reason": "unknown", "path": "/api/collections"}, "127.0.0.1", None),
+        (None, {"reason": "malformed", "path": "/api/collections"}, "127.0.0.1", None),
+    ]
+    assert token not in json.dumps([r.details for r in refused])

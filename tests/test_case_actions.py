@@ -8,7 +8,7 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from inspection import db
+from inspection import clock, db
 from inspection.cases import create_case
 from inspection.models import Case, Photo, StatusChange, User
 from tests.conftest import login
@@ -129,7 +129,7 @@ def test_page_offers_only_the_viewers_actions(app, town):
 def test_full_path_by_web(app, town):
     case, ids = town["case"], town["ids"]
     supervisor, member = as_user(app, "zhangzhen"), as_user(app, "wgy_a1")
-    deadline = (date.today() + timedelta(days=10)).isoformat()
+    deadline = (clock.town_today() + timedelta(days=10)).isoformat()
     response = post(
         supervisor,
         case,
@@ -170,6 +170,34 @@ def test_stale_version_is_refused_and_changes_nothing(app, town):
     assert state(app, case) == before
     response = post(supervisor, case, "start", version=stale)
     assert response.status_code == 409 and state(app, case) == before
+
+
+def test_a_form_without_the_version_it_was_shown_is_refused(app, town):
+    case = town["case"]
+    supervisor = as_user(app, "zhangzhen")
+    before = state(app, case)
+
+    response = post(supervisor, case, "assign", version="")
+
+    assert response.status_code == 409 and "页面缺少案件版本" in response.get_data(as_text=True)
+    assert state(app, case) == before
+
+
+def test_no_officer_is_chosen_for_the_user_and_a_refusal_keeps_his_choice(app, town):
+    """The record names the officers who were there: the page never picks them by itself."""
+    building, ids = town["building"], town["ids"]
+    supervisor = as_user(app, "zhangzhen")
+    assert post(supervisor, building, "assign").status_code == 303
+
+    selects = re.findall(r'<select name="officers".*?</select>', page(supervisor, building), re.S)
+    refused = post(supervisor, building, "start", officers=[str(ids["chenjun"]), ""])
+    kept = re.findall(r'<select name="officers".*?</select>', refused.get_data(as_text=True), re.S)
+
+    # Two selects for "start" (demolition under way), two for "complete" (demolished).
+    assert len(selects) == 4 and not any("selected" in s for s in selects)
+    assert refused.status_code == 422
+    assert f'value="{ids["chenjun"]}" selected' in kept[0]
+    assert not any("selected" in s for s in kept[1:])
 
 
 def test_demolition_needs_two_certified_officers(app, town):
@@ -224,7 +252,7 @@ def test_overdue_case_shows_a_red_light_with_the_days(app, town):
     assert post(supervisor, case, "assign").status_code == 303
     with app.app_context():
         s = db.session()
-        s.get(Case, case).deadline_on = date.today() - timedelta(days=3)
+        s.get(Case, case).deadline_on = clock.town_today() - timedelta(days=3)
         s.commit()
     html = page(supervisor, case)
     assert 'data-light="red"' in html

@@ -3,14 +3,13 @@
 import io
 import json
 import re
-from datetime import date
 
 import pyogrio
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from inspection import db
+from inspection import clock, db
 from inspection.access import case_scope
 from inspection.deadlines import overdue_cases
 from inspection.demo import load_demo
@@ -30,7 +29,7 @@ HEAD = "cz_pg01"
 def demo(app):
     """The app with the demo town loaded."""
     with app.app_context():
-        load_demo(db.session(), today=date.today())
+        load_demo(db.session(), today=clock.town_today())
         db.session.commit()
     return app
 
@@ -79,7 +78,7 @@ def test_dashboard_shows_villages_overdue_and_chart_sums(demo, client):
         session = db.session()
         figures = year_figures(session, 2022)
         user = session.scalar(select(User).where(User.username == "zhangzhen"))
-        overdue = overdue_cases(session, today=date.today(), viewer=user)
+        overdue = overdue_cases(session, today=clock.town_today(), viewer=user)
     for village in figures["villages"]:
         assert village["name"] in html
     assert overdue, "the demo has overdue cases"
@@ -111,8 +110,8 @@ def test_member_sees_only_his_group(demo, client):
     assert PARAGRAPH not in html and "石桥村" not in html
     with demo.app_context():
         user = db.session().scalar(select(User).where(User.username == MEMBER))
-        mine = overdue_cases(db.session(), today=date.today(), viewer=user)
-        everyone = overdue_cases(db.session(), today=date.today())
+        mine = overdue_cases(db.session(), today=clock.town_today(), viewer=user)
+        everyone = overdue_cases(db.session(), today=clock.town_today())
     assert len(re.findall(r'href="/cases/\d+"', dashboard)) == len(mine) < len(everyone)
 
 

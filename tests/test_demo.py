@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from geodata.grid import build_tree
 from geodata.synthetic import building_footprint, farm_parcel, make_town, random_point_in
+from inspection import clock as town_clock
 from inspection import migrate
 from inspection.db import make_engine
 from inspection.demo import DEMO_PASSWORD, load_demo
@@ -246,7 +247,11 @@ def test_histories_follow_the_workflow(demo):
         assert set(steps) <= ALLOWED_STEPS, (case.title, steps)
         assert steps[0] == (None, "reported") and case.history[-1].to_status == case.status
         days = [h.on for h in case.history]
-        assert days == sorted(days) and days[0] == case.found_on and days[-1] <= date.today()
+        assert (
+            days == sorted(days)
+            and days[0] == case.found_on
+            and days[-1] <= town_clock.town_today()
+        )
         if case.status != "reported" and case.status != "void":
             assert case.deadline_on is not None and case.responsible is not None
 
@@ -281,7 +286,7 @@ def test_staff_cover_the_grid(demo):
         assert len(members) == (0 if cell.level == "town" else 1), cell.code
     officers = session.scalars(select(User).where(User.role == "officer")).all()
     assert 3 <= len(officers) <= 4 and all(o.cert_number for o in officers)
-    assert sum(not o.cert_valid_on(date.today()) for o in officers) == 1
+    assert sum(not o.cert_valid_on(town_clock.town_today()) for o in officers) == 1
     roles = dict(session.execute(select(User.username, User.role)).all())
     assert roles["zhangzhen"] == "supervisor" and roles["admin"] == "admin"
     phones = session.scalars(select(User.phone)).all()
@@ -291,7 +296,7 @@ def test_staff_cover_the_grid(demo):
 
 def test_current_year_has_live_work(demo):
     session = demo[0]
-    today = date.today()
+    today = town_clock.town_today()
     live = session.scalars(
         select(Case).where(
             Case.found_on >= date(today.year, 1, 1),

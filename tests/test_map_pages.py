@@ -11,11 +11,11 @@ import shapely
 from geodata import assets
 from geodata import maps as geomaps
 from geodata.area import geodesic_area_m2
-from inspection import db, map_data, vocab
+from inspection import clock, db, map_data, vocab
 from inspection.models import Case, GridCell, User
 from tests.conftest import login
 
-TODAY = date.today()
+TODAY = clock.town_today()
 KIND_CYCLE = ("issue", "illegal_building", "farmland")
 STATUS_CYCLE = ("reported", "assigned", "in_progress", "done", "verified", "void")
 SOURCE_CYCLE = ("patrol", "superior", "public", "hotline")

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from inspection import case_lists, db, home, report_views
+from inspection import case_lists, clock, db
 from inspection.case_lists import ListFilters, case_list_query, home_overdue, list_filters
 from inspection.cases import create_case
 from inspection.errors import InvalidInput
@@ -160,8 +160,7 @@ def test_a_village_one_cannot_see_is_refused(session, cases, persona, code):
 @pytest.fixture
 def town(app, monkeypatch):
     """The report-form town with overdue and punctual cases, and the pages' clock at TODAY."""
-    monkeypatch.setattr(home, "town_today", lambda _tz: TODAY)
-    monkeypatch.setattr(report_views, "town_today", lambda _tz: TODAY)
+    monkeypatch.setattr(clock, "town_today", lambda: TODAY)
     seed_town(app)
     with app.app_context():
         s = db.session()

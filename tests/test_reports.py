@@ -238,7 +238,9 @@ def test_superior_and_patrol_environment_issues(session, grid):
     issues = year_figures(session, 2022)["issues"]
 
     assert issues["superior"] == {"received": 2, "rectified": 1}
-    assert issues["patrol_environment"] == {"found": 2, "rectified": 2}
+    # Of the patrol environment issues found in 2022 one was rectified; the dust case found in
+    # 2021 and rectified in 2022 counts as rectified overall, not in this pair.
+    assert issues["patrol_environment"] == {"found": 2, "rectified": 1}
     assert (issues["found"], issues["rectified"]) == (6, 5)
 
 

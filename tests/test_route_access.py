@@ -49,7 +49,7 @@ ROUTES = {
     "actions.act": (
         "POST",
         "/cases/{case}/actions/void",
-        {"note": "重复上报"},
+        {"note": "重复上报", "expected_version": "1"},  # the version the case page shows
         everyone(303, own_group=403, officer=403, **HIDDEN),
     ),
     "dashboard.index": ("GET", "/dashboard", None, everyone(200)),

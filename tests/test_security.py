@@ -2,9 +2,17 @@
 
 import re
 
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from inspection import db, migrate
+from inspection.models import AuditEntry, LoginThrottle
 from inspection.security import content_security_policy
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.test_app import seed
+
+SPOOF = "203.0.113.9"  # an address a client may claim in X-Forwarded-For
 
 
 def test_every_response_carries_the_headers(client):
@@ -49,3 +57,47 @@ def test_eval_only_on_map_pages(app, client):
 
     assert "'unsafe-eval'" not in home
     assert "'unsafe-eval'" in town_map
+
+
+def proxied_app(tmp_path, hops: int):
+    """An app on a fresh SQLite database with the seeded town and PROXY_FIX_HOPS set."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'proxy.sqlite3'}",
+            "PHOTO_DIR": str(tmp_path / "photos"),
+            "PROXY_FIX_HOPS": hops,
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+    seed(app)
+    return app
+
+
+@pytest.mark.parametrize(("hops", "address", "secure"), [(0, "127.0.0.1", False), (1, SPOOF, True)])
+def test_forwarded_headers_count_only_behind_a_configured_proxy(tmp_path, hops, address, secure):
+    """With PROXY_FIX_HOPS the proxy's X-Forwarded-For and -Proto decide; without, they are ignored."""
+    app = proxied_app(tmp_path, hops)
+    client = app.test_client()
+    forwarded = {"X-Forwarded-For": SPOOF, "X-Forwarded-Proto": "https"}
+    forwarded["Referer"] = (
+        "https://localhost/auth/login"  # over https CSRF checks it, as browsers send it
+    )
+    token = csrf_token(client, "/auth/login")
+
+    response = client.post(
+        "/auth/login",
+        data={"username": "zhangzhen", "password": "wrong", "csrf_token": token},
+        headers=forwarded,
+    )
+
+    assert response.status_code == 401
+    assert ("Secure" in response.headers["Set-Cookie"]) is secure
+    with app.app_context():
+        [row] = db.session.scalars(select(AuditEntry).where(AuditEntry.event == "login_failed"))
+        keys = set(db.session.scalars(select(LoginThrottle.key)))
+    app.extensions["db_engine"].dispose()
+    assert row.address == address
+    assert keys == {"user:zhangzhen", f"addr:{address}"}
