@@ -24,6 +24,7 @@ from branca.element import MacroElement
 from folium import plugins
 from folium.elements import JSCSSMixin
 from folium.template import Template
+from shapely.geometry import shape
 
 from geodata import assets, tiles
 from geodata.crs import is_wgs84_lonlat
@@ -40,6 +41,8 @@ MAP_GROUPS = {
 GROUP_COLORS = {"open": "#d9480f", "done": "#2b8a3e", "verified": "#1971c2", "void": "#868e96"}
 OVERDUE_COLOR = "#e03131"
 KIND_SHAPES = {"issue": "circle", "illegal_building": "square", "farmland": "diamond"}
+OUTLINE_COLOR = "#5b6573"  # a parcel as first reported, drawn dashed under the one that stands now
+LABEL_PLACES = ("inside", "top")  # a cell's label: at a point inside it, or atop its part in view
 COORD_DECIMALS = 5  # ≈ 1 m on the ground: enough for a map, a third smaller than 6 decimals
 POLYGON_MIN_ZOOM = (
     13  # below it (a whole town in view) polygon cases are drawn, and clustered, as points
@@ -393,11 +396,13 @@ class MapText:
             "where": "Village / group",
             "open_case": "Open the case",
             "polygon": "Parcel or footprint",
+            "reported": "Parcel as first reported",
             "boundaries": "Boundaries",
             "shade": "Shade",
             "shade_none": "None",
             "shade_open": "Open cases",
             "shade_mu": "Restored mu",
+            "shade_mu_year": "Restored mu in {year}",
             "load_error": "Could not load the cases",
             "full_screen": "Full screen",
             "exit_full_screen": "Exit full screen",
@@ -480,6 +485,12 @@ class _Cases(_MapElement):
     _call = "cases"
 
 
+class _Outline(_MapElement):
+    """A geometry drawn as a dashed outline, not clickable: a parcel as it was first reported."""
+
+    _call = "outline"
+
+
 class _Legend(_MapElement):
     """The legend: one colour per status group, the overdue mark, one shape per kind."""
 
@@ -506,6 +517,7 @@ def _setup_options(basemap: tiles.Basemap, text: MapText) -> dict:
         "text": text.js(),
         "colors": GROUP_COLORS,
         "overdueColor": OVERDUE_COLOR,
+        "outlineColor": OUTLINE_COLOR,
         "groups": MAP_GROUPS,
         "shapes": KIND_SHAPES,
         "polygonZoom": POLYGON_MIN_ZOOM,
@@ -570,19 +582,25 @@ def add_cells(
     shade: str | None = None,
     shade_switch: bool = False,
     labels: bool = True,
+    label_at: str = "inside",
     name: str | None = None,
 ) -> folium.Map:
     """Draw grid cells (see cell_features) with labels; link ({code}) opens a clicked cell's map.
 
     shade "open" or "mu" colours the cells by their open cases or restored 亩 (properties open
     and mu); shade_switch lets the user change it; name labels the layer in the layer switch.
+    label_at "inside" puts a label at a point inside its cell; "top" keeps it in view, just
+    inside the top of the cell's visible part (for the map's own boundary, around the others).
     """
+    if label_at not in LABEL_PLACES:
+        raise ValueError(f"label_at must be one of {LABEL_PLACES}, not {label_at!r}")
     _ensure_setup(m)
     options = {
         "data": cell_features(cells),
         "level": level,
         "link": link,
         "labels": labels,
+        "labelAt": label_at,
         "shade": shade,
         "shadeSwitch": shade_switch,
         "name": name,
@@ -623,6 +641,18 @@ def add_cases(
     return m
 
 
+def add_outline(m: folium.Map, geometry, *, name: str | None = None) -> folium.Map:
+    """Draw a geometry (shapely or GeoJSON mapping, lon/lat EPSG:4326) as a dashed outline.
+
+    Coordinates are rounded to 5 decimals (≈1 m); name labels the layer in the layer switch.
+    """
+    _ensure_setup(m)
+    geom = geometry if isinstance(geometry, shapely.Geometry) else shape(geometry)
+    data = json.loads(shapely.to_geojson(shapely.transform(geom, _round_coords)))
+    _Outline({"data": data, "name": name}).add_to(m)
+    return m
+
+
 def _html_escape(text) -> str:
     return (
         str(text)
@@ -633,8 +663,10 @@ def _html_escape(text) -> str:
     )
 
 
-def legend_html(text: MapText | None = None, kinds: Iterable[str] | None = None) -> str:
-    """The legend as HTML: status-group colours, the overdue mark and a shape per kind."""
+def legend_html(
+    text: MapText | None = None, kinds: Iterable[str] | None = None, *, outline: bool = False
+) -> str:
+    """The legend as HTML: status-group colours, the overdue mark, a shape per kind (and outline)."""
     text = text or MapText()
     rows = [f"<summary><strong>{_html_escape(text.words['legend'])}</strong></summary>"]
 
@@ -655,13 +687,23 @@ def legend_html(text: MapText | None = None, kinds: Iterable[str] | None = None)
     rows.append(
         row("map-legend-area", f"border-color:{GROUP_COLORS['open']}", text.words["polygon"])
     )
+    if outline:
+        rows.append(
+            row(
+                "map-legend-area map-legend-outline",
+                f"border-color:{OUTLINE_COLOR}",
+                text.words["reported"],
+            )
+        )
     return '<details class="map-legend" open>' + "".join(rows) + "</details>"
 
 
-def add_legend(m: folium.Map, text: MapText | None = None, kinds=None) -> folium.Map:
-    """Add the legend (status-group colours, overdue mark, kind shapes) in the map's corner."""
+def add_legend(
+    m: folium.Map, text: MapText | None = None, kinds=None, *, outline: bool = False
+) -> folium.Map:
+    """Add the legend (status-group colours, overdue mark, kind shapes, outline) in the corner."""
     _ensure_setup(m)
-    _Legend({"html": legend_html(text, kinds)}).add_to(m)
+    _Legend({"html": legend_html(text, kinds, outline=outline)}).add_to(m)
     return m
 
 

@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, date, datetime
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from geodata.area import m2_to_mu
 from inspection import api_tokens, db
 from inspection.access import TOWN_ROLES, case_scope
+from inspection.case_lists import bbox_condition
 from inspection.errors import DomainError
 from inspection.exports import gis_frame, status_keys
 from inspection.models import Case, GridCell, User
@@ -27,13 +29,20 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 )
 JSON, GEOJSON = "application/json", "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+HTML = "text/html"
 LIMIT_DEFAULT, LIMIT_MAX = 100, 1000
 # Collection id → (case kind or None for the grid, Chinese title, English description).
 COLLECTIONS = {
     "issues": ("issue", "问题", "Issues found on patrol, reported or assigned"),
     "illegal_buildings": ("illegal_building", "违法建筑", "Illegal buildings"),
     "farmland": ("farmland", "复耕地块", "Farmland restoration parcels"),
-    "grid": (None, "网格", "Grid cells: the town, its villages (村) and groups (组)"),
+    "grid": (
+        None,
+        "网格",
+        "Grid cells: the town, its villages (村) and groups (组). They have no time: datetime"
+        " is accepted and filters nothing.",
+    ),
 }
 CASE_PROPERTIES = (
     *("id", "kind", "status", "status_label", "source", "category", "title"),
@@ -41,7 +50,7 @@ CASE_PROPERTIES = (
     *("village_code", "village", "group_code", "group", "area_m2", "area_mu"),
 )
 CASE_PARAMS = frozenset({"f", "limit", "offset", "bbox", "datetime", "status", "village"})
-GRID_PARAMS = frozenset({"f", "limit", "offset", "bbox"})
+GRID_PARAMS = frozenset({"f", "limit", "offset", "bbox", "datetime"})
 
 
 class ApiError(Exception):
@@ -127,24 +136,14 @@ def grid_scope(user: User):
     return GridCell.id.in_(ids)
 
 
-def _bbox_columns(model, bbox):
-    min_lon, min_lat, max_lon, max_lat = bbox
-    return [
-        model.max_lon >= min_lon,
-        model.min_lon <= max_lon,
-        model.max_lat >= min_lat,
-        model.min_lat <= max_lat,
-    ]
-
-
 def conditions(session: Session, user: User, collection: str, args: dict) -> list:
-    """The SQL conditions of a collection for a user and the parsed query parameters."""
+    """The SQL conditions of a collection for a user and the parsed query parameters.
+
+    The grid has no time: a datetime selects every cell. A bbox is tested exactly, in SQL.
+    """
     kind = COLLECTIONS[collection][0]
-    model = GridCell if kind is None else Case
     where = [grid_scope(user)] if kind is None else [case_scope(user), Case.kind == kind]
-    if args.get("bbox"):
-        where += _bbox_columns(model, args["bbox"])
-    if args.get("datetime"):
+    if args.get("datetime") and kind is not None:
         start, end = args["datetime"]
         where += [Case.found_on >= start] if start else []
         where += [Case.found_on <= end] if end else []
@@ -157,22 +156,18 @@ def conditions(session: Session, user: User, collection: str, args: dict) -> lis
         if village is None:
             raise ApiError(400, "InvalidParameterValue", f"no village {args['village']}")
         where.append(Case.village_id == village)
+    if args.get("bbox"):
+        model = GridCell if kind is None else Case
+        geom = GridCell.boundary if kind is None else Case.geom
+        where.append(bbox_condition(session, model, geom, args["bbox"], *where))
     return where
 
 
 def page(session: Session, collection: str, where: list, args: dict) -> tuple[int, list]:
-    """(number matched, the rows of this page); a bbox is checked exactly with shapely."""
+    """(number matched, the rows of this page), counted and paged by the database."""
     model = GridCell if COLLECTIONS[collection][0] is None else Case
-    geom = GridCell.boundary if model is GridCell else Case.geom
-    if args.get("bbox"):
-        rows = session.execute(select(model.id, geom).where(*where).order_by(model.id)).all()
-        box = shapely.box(*args["bbox"])
-        hits = [id_ for id_, shape in rows if shape.intersects(box)]
-        matched = len(hits)
-        query = select(model).where(model.id.in_(hits[args["offset"] :][: args["limit"]]))
-    else:
-        matched = session.scalar(select(func.count()).select_from(model).where(*where))
-        query = select(model).where(*where).offset(args["offset"]).limit(args["limit"])
+    matched = session.scalar(select(func.count()).select_from(model).where(*where))
+    query = select(model).where(*where).offset(args["offset"]).limit(args["limit"])
     if model is GridCell:
         query = query.options(selectinload(GridCell.parent))
     else:
@@ -331,14 +326,179 @@ def _authenticate() -> None:
 
 @bp.get("/", strict_slashes=False)
 def landing() -> Response:
-    """The landing page: links to itself, the conformance classes and the collections."""
+    """The landing page: links to itself, the API definition, conformance and the collections."""
     _check_params(frozenset({"f"}))
     links = [
         _link("api.landing", "self", title="This document"),
+        _link("api.openapi", "service-desc", OPENAPI, title="The API definition (OpenAPI 3.0)"),
+        _link("api.docs", "service-doc", HTML, title="The API documentation"),
         _link("api.conformance", "conformance", title="Conformance classes"),
         _link("api.collections", "data", title="Collections"),
     ]
     return _respond({"title": "网格巡查 OGC API", "description": "网格巡查数据", "links": links})
+
+
+def _parameter(name: str, schema: dict, description: str, where: str = "query") -> dict:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+        "description": description,
+    } | ({"style": "simple"} if where == "path" else {})
+
+
+def _json_response(description: str, mimetype: str = JSON) -> dict:
+    return {"description": description, "content": {mimetype: {"schema": {"type": "object"}}}}
+
+
+def _operation(operation_id: str, summary: str, responses: dict, parameters=()) -> dict:
+    errors = {
+        "400": _json_response("A bad parameter: {code, description}"),
+        "401": _json_response("No session and no valid API token"),
+    }
+    operation = {"operationId": operation_id, "summary": summary, "responses": responses | errors}
+    if parameters:
+        operation["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in parameters]
+    return {"get": operation}
+
+
+def openapi_document(server_url: str) -> dict:
+    """The OpenAPI 3.0 definition of this API: its paths, parameters and security schemes."""
+    number = {"type": "number"}
+    parameters = {
+        "f": _parameter("f", {"type": "string", "enum": ["json", "geojson"]}, "Encoding"),
+        "limit": _parameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+            f"Features per page; above {LIMIT_MAX} it is clamped",
+        ),
+        "offset": _parameter(
+            "offset", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip"
+        ),
+        "bbox": _parameter(
+            "bbox",
+            {"type": "array", "minItems": 4, "maxItems": 6, "items": number},
+            "minlon,minlat,maxlon,maxlat in CRS84: features whose geometry intersects it",
+        ),
+        "datetime": _parameter(
+            "datetime",
+            {"type": "string"},
+            "RFC 3339 instant or interval (open ends ..) of the day a case was found (found_on);"
+            " the grid has no time, so it filters nothing there",
+        ),
+        "status": _parameter(
+            "status",
+            {"type": "string"},
+            "Cases only: a status key (reported … void) or group (open, fixed, closed)",
+        ),
+        "village": _parameter("village", {"type": "string"}, "Cases only: a village (村) code"),
+        "collectionId": _parameter(
+            "collectionId", {"type": "string", "enum": list(COLLECTIONS)}, "Collection", "path"
+        ),
+        "featureId": _parameter(
+            "featureId", {"type": "integer"}, "The feature's id in its collection", "path"
+        ),
+    }
+    items_params = ("collectionId", "f", "limit", "offset", "bbox", "datetime", "status")
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "网格巡查 OGC API – Features",
+            "version": "1.0.0",
+            "description": "Read-only cases and grid cells (GeoJSON, CRS84). The grid collection"
+            " has no time; status and village apply to the case collections only.",
+        },
+        "servers": [{"url": server_url.rstrip("/")}],
+        "security": [{"bearerToken": []}, {"session": []}],
+        "paths": {
+            "/": _operation("getLandingPage", "Landing page", {"200": _json_response("Links")}),
+            "/conformance": _operation(
+                "getConformance",
+                "Conformance classes",
+                {"200": _json_response("conformsTo")},
+                ("f",),
+            ),
+            "/collections": _operation(
+                "getCollections",
+                "The collections: issues, illegal_buildings, farmland, grid",
+                {"200": _json_response("Collections with extents")},
+                ("f",),
+            ),
+            "/collections/{collectionId}": _operation(
+                "describeCollection",
+                "One collection",
+                {"200": _json_response("The collection"), "404": _json_response("No such")},
+                ("collectionId", "f"),
+            ),
+            "/collections/{collectionId}/items": _operation(
+                "getFeatures",
+                "A page of features, with next and prev links",
+                {"200": _json_response("A FeatureCollection", GEOJSON)},
+                (*items_params, "village"),
+            ),
+            "/collections/{collectionId}/items/{featureId}": _operation(
+                "getFeature",
+                "One feature; one the user may not see answers 404",
+                {
+                    "200": _json_response("A Feature", GEOJSON),
+                    "404": _json_response("No such feature, or hidden from the user"),
+                },
+                ("collectionId", "featureId", "f"),
+            ),
+        },
+        "components": {
+            "parameters": parameters,
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+    }
+
+
+@bp.get("/openapi")
+def openapi() -> Response:
+    """The API definition (OpenAPI 3.0, JSON): the landing page's service-desc."""
+    _check_params(frozenset({"f"}))
+    document = openapi_document(url_for("api.landing", _external=True))
+    return _respond(document, OPENAPI)
+
+
+@bp.get("/docs")
+def docs() -> Response:
+    """A short HTML page documenting the API's paths and parameters: the service-doc."""
+    _check_params(frozenset({"f"}))
+    document = openapi_document(url_for("api.landing", _external=True))
+    server = document["servers"][0]["url"]
+    rows = []
+    for path, methods in document["paths"].items():
+        operation = methods["get"]
+        names = [ref["$ref"].rsplit("/", 1)[-1] for ref in operation.get("parameters", [])]
+        rows.append(
+            f"<tr><td><code>GET {escape(server + path)}</code></td>"
+            f"<td>{escape(operation['summary'])}</td><td>{escape(', '.join(names))}</td></tr>"
+        )
+    params = "".join(
+        f"<li><code>{escape(name)}</code>: {escape(p['description'])}</li>"
+        for name, p in document["components"]["parameters"].items()
+    )
+    body = (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
+        f"<title>{escape(document['info']['title'])}</title></head><body>"
+        f"<h1>{escape(document['info']['title'])}</h1>"
+        f"<p>{escape(document['info']['description'])}</p>"
+        "<p>Authenticate with the session of a logged-in user or "
+        "<code>Authorization: Bearer &lt;token&gt;</code> (<code>flask api-token create</code>)."
+        f' The definition: <a href="{escape(url_for("api.openapi"))}">OpenAPI 3.0</a>.</p>'
+        f"<table><tr><th>Path</th><th>What</th><th>Parameters</th></tr>{''.join(rows)}</table>"
+        f"<ul>{params}</ul></body></html>"
+    )
+    response = Response(body, mimetype=HTML)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/conformance")

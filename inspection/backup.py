@@ -4,7 +4,10 @@ An archive holds `database.sqlite3` (SQLite, copied with the online backup API) 
 `database.pgdump` (PostgreSQL, `pg_dump --format=custom` of our tables in the app's schema),
 the photo files under `photos/` exactly as they lie under PHOTO_DIR, `manifest.json` (version,
 alembic revision, backend, row counts and the sha256 of every file) and `SHA256SUMS`, which
-`sha256sum -c` can check by hand. Restore checks everything before it touches anything.
+`sha256sum -c` can check by hand. Restore checks everything before it touches anything: the
+unpacked size (BACKUP_MAX_UNPACKED_BYTES, and at most MAX_RATIO times the archive's size), every path
+and checksum, and the manifest's row counts against the restored database (a mismatch leaves the
+target as it was). Photos in PHOTO_DIR that the archive does not hold are moved aside, never mixed in.
 """
 
 import hashlib
@@ -19,6 +22,7 @@ import tempfile
 import tomllib
 import zlib
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +37,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from inspection import db, migrate
 from inspection.db import Base
+from inspection.settings import defaults
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -41,6 +46,12 @@ SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
 PHOTOS = "photos"
 COUNTED = ("cases", "photos", "status_changes", "users")
+# An archive may unpack to at most this many times its own size (gzip reaches about 1000 on zeros;
+# photos do not compress and a database rarely shrinks tenfold), and never below MIN_ALLOWANCE.
+MAX_RATIO = 100
+MIN_ALLOWANCE = 64 * 1024 * 1024
+TAR_HEADER = 512  # each member costs a header block, counted so that many empty files add up too
+MISMATCH = "manifest mismatch:"  # what the PostgreSQL check raises, found again in psql's stderr
 # URL query keys that libpq also reads from the environment.
 _LIBPQ_ENV = {
     "host": "PGHOST",
@@ -273,12 +284,32 @@ def _corrupt(detail: str) -> BackupError:
     )
 
 
-def _extract(archive: Path, into: Path) -> dict[str, str]:
-    """Extract the regular files of an archive, checking each path; return name → sha256."""
+def unpack_allowance(archive: Path, max_bytes: int) -> int:
+    """How many bytes an archive may unpack to: the setting, and at most MAX_RATIO × its size."""
+    return min(max_bytes, max(MAX_RATIO * archive.stat().st_size, MIN_ALLOWANCE))
+
+
+def _too_large(allowed: int) -> BackupError:
+    """The error for an archive that would unpack beyond what is allowed (a tar/zip bomb)."""
+    return BackupError(
+        f"备份解压后将超过 {allowed} 字节（BACKUP_MAX_UNPACKED_BYTES，且不超过压缩包的 "
+        f"{MAX_RATIO} 倍），未做任何恢复",
+        f"The archive would unpack to more than {allowed} bytes (BACKUP_MAX_UNPACKED_BYTES, and at "
+        f"most {MAX_RATIO} times the archive's size); nothing was restored",
+    )
+
+
+def _extract(archive: Path, into: Path, allowed: int) -> dict[str, str]:
+    """Extract the regular files of an archive, checking each path and the total size against
+    allowed before writing a member; return name → sha256."""
     found: dict[str, str] = {}
+    total = 0
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
             name = safe_member_name(member.name)
+            total += TAR_HEADER + max(member.size, 0)
+            if total > allowed:
+                raise _too_large(allowed)
             if member.isdir():
                 continue
             if not member.isfile() or name in found:
@@ -308,15 +339,27 @@ def _check_sums(found: dict[str, str], into: Path) -> dict:
         raise _corrupt("manifest.json does not match the files")
     if manifest.get("format") != FORMAT or manifest.get("database") not in found:
         raise _corrupt("unknown archive format")
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict) or not all(
+        type(counts.get(name)) is int and counts[name] >= 0 for name in COUNTED
+    ):
+        raise _corrupt("manifest.json has no valid row counts")
     return manifest
 
 
-def unpack_verified(archive: str | Path, into: Path) -> dict:
-    """Extract an archive into a folder and check every path and checksum; return the manifest."""
+def unpack_verified(archive: str | Path, into: Path, max_bytes: int | None = None) -> dict:
+    """Extract an archive into a folder and check every path and checksum; return the manifest.
+
+    The archive may unpack to at most max_bytes (default: the BACKUP_MAX_UNPACKED_BYTES default)
+    and MAX_RATIO times its size; a larger one is refused before the member that crosses it.
+    """
     if not Path(archive).is_file():
         raise BackupError(f"找不到备份文件：{archive}", f"No such backup file: {archive}")
+    if max_bytes is None:
+        max_bytes = defaults()["BACKUP_MAX_UNPACKED_BYTES"]
     try:
-        return _check_sums(_extract(Path(archive), into), into)
+        allowed = unpack_allowance(Path(archive), int(max_bytes))
+        return _check_sums(_extract(Path(archive), into, allowed), into)
     except BackupError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError, UnicodeError) as exc:
@@ -339,6 +382,27 @@ def _check_compatible(engine: Engine, manifest: dict) -> None:
             f"备份来自 {manifest.get('backend')}，不能恢复到 {backend}",
             f"The backup is from {manifest.get('backend')} and cannot be restored into {backend}",
         )
+
+
+def _mismatch(detail: str) -> BackupError:
+    """The error for a restored database whose rows differ from what the manifest says."""
+    return BackupError(
+        f"恢复出的数据库与备份清单不符，已撤销，目标保持原样（{detail}）",
+        f"The restored database does not match the manifest; undone, the target is as it was "
+        f"({detail})",
+    )
+
+
+def _differences(manifest: dict, facts: dict) -> str:
+    """How a database's revision and row counts differ from the manifest's ('' if they agree)."""
+    found = []
+    if facts["revision"] != manifest["revision"]:
+        found.append(f"revision {facts['revision']} restored, {manifest['revision']} in manifest")
+    for name in COUNTED:
+        have, want = facts["counts"][name], manifest["counts"][name]
+        if have != want:
+            found.append(f"{name} {have} restored, {want} in manifest")
+    return "; ".join(found)
 
 
 def is_empty(engine: Engine) -> bool:
@@ -370,8 +434,9 @@ def _remove_sqlite_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _prepare_sqlite(engine: Engine, db_file: Path) -> Path:
-    """Copy the backup beside the target database, check it and migrate it; return the copy."""
+def _prepare_sqlite(engine: Engine, manifest: dict, db_file: Path) -> Path:
+    """Copy the backup beside the target database, check it (integrity, the manifest's revision
+    and row counts) and migrate it; return the copy."""
     target = _sqlite_file(engine)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.restore-")
@@ -384,6 +449,10 @@ def _prepare_sqlite(engine: Engine, db_file: Path) -> Path:
                 raise _corrupt("SQLite integrity_check failed")
         staged_engine = db.make_engine(f"sqlite:///{staged}")
         try:
+            with staged_engine.connect() as conn:
+                differences = _differences(manifest, _facts(conn))
+            if differences:
+                raise _mismatch(differences)
             migrate.upgrade(staged_engine)
         finally:
             staged_engine.dispose()
@@ -425,7 +494,40 @@ def _prepare_postgres(engine: Engine, manifest: dict, dump: Path, into: Path) ->
     prelude = into / "prelude.sql"
     names = sorted(set(Base.metadata.tables) | {"alembic_version"})
     prelude.write_text("".join(f'DROP TABLE IF EXISTS "{schema}"."{n}" CASCADE;\n' for n in names))
-    return [prelude, script]
+    check = into / "check.sql"
+    check.write_text(_count_check_sql(schema, manifest))
+    return [prelude, script, check]
+
+
+def _count_check_sql(schema: str, manifest: dict) -> str:
+    """SQL that raises, inside the restore's transaction, if the revision or a row count differs."""
+    revision = str(manifest["revision"]).replace("'", "''")
+    lines = [
+        "DO $check$",
+        "DECLARE n bigint; r text; problems text[] := '{}';",
+        "BEGIN",
+        f'  SELECT version_num INTO r FROM "{schema}".alembic_version LIMIT 1;',
+        f"  IF r IS DISTINCT FROM '{revision}' THEN",
+        f"    problems := problems || format('revision %s restored, {revision} in manifest', r);",
+        "  END IF;",
+    ]
+    for name in COUNTED:
+        want = int(manifest["counts"][name])
+        lines += [
+            f'  IF to_regclass(\'"{schema}"."{name}"\') IS NULL THEN n := 0;',
+            f'  ELSE SELECT count(*) INTO n FROM "{schema}"."{name}"; END IF;',
+            f"  IF n <> {want} THEN",
+            f"    problems := problems || format('{name} %s restored, {want} in manifest', n);",
+            "  END IF;",
+        ]
+    lines += [
+        "  IF cardinality(problems) > 0 THEN",
+        f"    RAISE EXCEPTION '{MISMATCH} %', array_to_string(problems, '; ');",
+        "  END IF;",
+        "END $check$;",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _install_postgres(engine: Engine, scripts: list[Path]) -> None:
@@ -433,20 +535,67 @@ def _install_postgres(engine: Engine, scripts: list[Path]) -> None:
     engine.dispose()
     files = [arg for path in scripts for arg in ("--file", str(path))]
     args = ["psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1"]
-    _run([*args, *files], libpq_env(engine.url), "psql (pg_restore)")
+    try:
+        _run([*args, *files], libpq_env(engine.url), "psql (pg_restore)")
+    except BackupError as exc:
+        if MISMATCH in exc.en:  # check.sql refused: psql rolled the whole transaction back
+            raise _mismatch(exc.en.split(MISMATCH, 1)[1].splitlines()[0].strip()) from exc
+        raise
 
 
-def _restore_photos(into: Path, photo_dir: Path, manifest: dict) -> int:
-    """Put the archive's photo files under PHOTO_DIR (each atomically); return how many."""
-    count = 0
-    for name, digest in manifest["files"].items():
-        if not name.startswith(f"{PHOTOS}/"):
-            continue
+def _archive_photos(manifest: dict) -> dict[str, str]:
+    """The archive's photo files: archive name → sha256."""
+    return {n: d for n, d in manifest["files"].items() if n.startswith(f"{PHOTOS}/")}
+
+
+def _foreign_photos(photo_dir: Path, manifest: dict) -> list[str]:
+    """Files under PHOTO_DIR that the archive does not hold as they are (other names or bytes)."""
+    wanted = _archive_photos(manifest)
+    return [
+        name
+        for name, path in _photo_files(photo_dir)
+        if name not in wanted or sha256_file(path) != wanted[name]
+    ]
+
+
+def _set_aside(photo_dir: Path) -> Path:
+    """Rename PHOTO_DIR to <name>.before-restore-<UTC time> beside it; return the new path."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = photo_dir.with_name(f"{photo_dir.name}.before-restore-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = photo_dir.with_name(f"{photo_dir.name}.before-restore-{stamp}-{n}")
+    try:
+        photo_dir.rename(aside)
+    except OSError as exc:
+        raise BackupError(
+            f"无法把原照片目录 {photo_dir} 移到 {aside}（{exc}），未做任何恢复；请先手动移走",
+            f"Could not move the old photo folder {photo_dir} to {aside} ({exc}); nothing was "
+            "restored. Move it away by hand first",
+        ) from exc
+    return aside
+
+
+def _restore_photos(into: Path, photo_dir: Path, manifest: dict) -> list[Path]:
+    """Put the archive's photo files under PHOTO_DIR (each atomically); return those written."""
+    written = []
+    for name, digest in _archive_photos(manifest).items():
         target = photo_dir / PurePosixPath(name).relative_to(PHOTOS)
         if not (target.is_file() and sha256_file(target) == digest):
             _write_atomic_copy(into / name, target)
-        count += 1
-    return count
+            written.append(target)
+    return written
+
+
+def _undo_photos(photo_dir: Path, written: list[Path], aside: Path | None) -> None:
+    """Put PHOTO_DIR back as it was: the set-aside folder back in place, or the new files gone."""
+    if aside is not None:
+        shutil.rmtree(photo_dir, ignore_errors=True)
+        aside.rename(photo_dir)
+        return
+    for path in written:
+        path.unlink(missing_ok=True)
 
 
 def _upgrade_restored(engine: Engine) -> None:
@@ -460,13 +609,32 @@ def _upgrade_restored(engine: Engine) -> None:
         ) from exc
 
 
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did: the archive's manifest, and where the old photos went (if moved)."""
+
+    manifest: dict
+    photos_set_aside: Path | None
+
+
 def restore_backup(
-    engine: Engine, photo_dir: str | Path, archive: str | Path, *, force: bool = False
-) -> dict:
-    """Check an archive, then restore its database and photos and migrate; return its manifest."""
+    engine: Engine,
+    photo_dir: str | Path,
+    archive: str | Path,
+    *,
+    force: bool = False,
+    max_bytes: int | None = None,
+) -> Restored:
+    """Check an archive, then restore its database and photos and migrate.
+
+    Photos under PHOTO_DIR that the archive does not hold as they are make the whole folder move
+    aside first (photos.before-restore-<time>); a failure before the database is in place puts
+    PHOTO_DIR back as it was.
+    """
+    photo_dir = Path(photo_dir)
     with tempfile.TemporaryDirectory(prefix="restore-") as tmp:
         into = Path(tmp)
-        manifest = unpack_verified(archive, into)
+        manifest = unpack_verified(archive, into, max_bytes)
         _check_compatible(engine, manifest)
         if not force and not is_empty(engine):
             raise BackupError(
@@ -474,20 +642,30 @@ def restore_backup(
                 "The target database is not empty; nothing was restored (use --force to overwrite)",
             )
         db_file = into / manifest["database"]
-        if engine.dialect.name == "sqlite":
-            staged = _prepare_sqlite(engine, db_file)
-            try:
-                _restore_photos(into, Path(photo_dir), manifest)
-            except BaseException:
-                _remove_sqlite_files(staged)
-                raise
-            _install_sqlite(engine, staged)
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            staged = _prepare_sqlite(engine, manifest, db_file)
         else:
             scripts = _prepare_postgres(engine, manifest, db_file, into)
-            _restore_photos(into, Path(photo_dir), manifest)
-            _install_postgres(engine, scripts)
+        aside, written = None, []
+        try:
+            if _foreign_photos(photo_dir, manifest):
+                aside = _set_aside(photo_dir)
+                photo_dir.mkdir()
+                shutil.copymode(aside, photo_dir)
+            written = _restore_photos(into, photo_dir, manifest)
+            if sqlite:
+                _install_sqlite(engine, staged)
+            else:
+                _install_postgres(engine, scripts)
+        except BaseException:
+            if sqlite:
+                _remove_sqlite_files(staged)
+            _undo_photos(photo_dir, written, aside)
+            raise
+        if not sqlite:
             _upgrade_restored(engine)
-    return manifest
+    return Restored(manifest, aside)
 
 
 def _fail(error: Exception) -> None:
@@ -523,12 +701,25 @@ def backup_command(path: str) -> None:
 def restore_command(path: str, force: bool) -> None:
     """Restore the database and photos from a backup archive, then upgrade the schema (app stopped)."""
     engine = db.engine()
+    config = current_app.config
     try:
-        manifest = restore_backup(engine, current_app.config["PHOTO_DIR"], path, force=force)
+        done = restore_backup(
+            engine,
+            config["PHOTO_DIR"],
+            path,
+            force=force,
+            max_bytes=config["BACKUP_MAX_UNPACKED_BYTES"],
+        )
     except BackupError as exc:
         _fail(exc)
     with engine.connect() as conn:
         facts = _facts(conn)
+    manifest = done.manifest
     click.echo(f"恢复完成 / restored: {path} (备份于 / made {manifest['created_at']})")
     click.echo(f"  revision {manifest['revision']} → {facts['revision']}")
     click.echo(f"  {_counts_text(facts['counts'])}")
+    if done.photos_set_aside is not None:
+        click.echo(
+            f"  原照片目录中有备份里没有的文件，整个目录已移到 / PHOTO_DIR held files not in the "
+            f"backup; the old folder was moved aside to: {done.photos_set_aside}"
+        )

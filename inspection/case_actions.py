@@ -20,9 +20,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from geodata.crs import WGS84
-from inspection import clock, db, workflow
+from inspection import clock, db, maps, workflow
 from inspection.access import can_see, case_or_404
-from inspection.cases import default_responsible
+from inspection.cases import default_responsible, may_edit
 from inspection.deadlines import deadline_light, is_overdue
 from inspection.errors import DomainError, InvalidInput, NotAllowed
 from inspection.forms import read_geometry
@@ -70,7 +70,7 @@ def redraw_summary(case: Case) -> dict | None:
 
 
 def page_context(case: Case, *, day: date | None = None) -> dict:
-    """What the case page needs beyond the case: actions, light, overdue days, choices, timeline."""
+    """What the case page needs beyond the case: actions, light, overdue days, choices, timeline, map."""
     session = db.session()
     day = day or clock.town_today()
     actions = workflow.allowed_actions(case, current_user, day)
@@ -80,6 +80,7 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         by_step.setdefault(photo.status_change_id, []).append(photo)
     last_done = next((c for c in reversed(case.history) if c.to_status == "done"), None)
     default = case.responsible or default_responsible(session, case.group_id)
+    redraw = redraw_summary(case)
     return {
         "today": day,
         "actions": actions,
@@ -93,9 +94,11 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         "before_photos": [p for p in case.photos if p.stage == "before"],
         "after_photos": by_step.get(last_done.id, []) if last_done else [],
         "show_compare": case.status in ("done", "verified") and last_done is not None,
-        "redraw": redraw_summary(case),
+        "redraw": redraw,
+        "case_map": maps.case_map(case, redraw["reported_geometry"] if redraw else None),
         "redraw_offered": any("geometry" in a.needs and not a.blocked_zh for a in actions),
         "local_time": clock.local_time,
+        "editable": may_edit(current_user, case),
     }
 
 

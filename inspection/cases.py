@@ -145,3 +145,84 @@ def create_case(
             raise
         return existing, False
     return case, True
+
+
+# A report's details may be corrected until the work starts; after that the history speaks.
+EDITABLE_STATUSES = ("reported", "assigned")
+EDIT_ROLES = ("grid_member", "supervisor", "admin")  # officers act on cases, they don't edit them
+
+
+def may_edit(user: User | None, case: Case) -> bool:
+    """True if the user may correct the case's details: he sees it, has an editing role, and
+    the case is still reported or assigned (a 网格员 his groups', a village head his village's)."""
+    from inspection.access import can_see
+
+    return (
+        user is not None
+        and user.is_active
+        and user.role in EDIT_ROLES
+        and case.status in EDITABLE_STATUSES
+        and can_see(user, case)
+    )
+
+
+def edit_details(
+    session: Session,
+    case: Case,
+    user: User,
+    fields: dict,
+    *,
+    found_on: date | None,
+    expected_version,
+    photos=(),
+    photo_dir=None,
+) -> Case:
+    """Correct a case's ledger fields (not its place or status) and add "before" photos.
+
+    Checks the right, the version the form showed and the fields as create_case does; the audit
+    trail records every changed field. The caller commits.
+    """
+    from inspection.errors import Conflict, NotAllowed
+    from inspection.photos import attach_photos
+
+    begin_write(session)
+    session.refresh(case)
+    if not may_edit(user, case):
+        raise NotAllowed(
+            "not_editable",
+            "只有本网格人员、村负责人和镇领导可以在整改开始前修改案件信息",
+            "Only the grid's staff, the village head and supervisors may edit a case, "
+            "and only before the work starts",
+        )
+    if str(expected_version or "").strip() != str(case.version):
+        raise Conflict(
+            "stale",
+            "该案件已被他人修改，请刷新后重试",
+            "Someone else changed this case; reload and try again",
+        )
+    fields = {k: v for k, v in fields.items() if k != "stated_area_m2"}
+    if case.status != "reported":  # once assigned, the deadline moves only by the workflow
+        fields["deadline_on"] = case.deadline_on
+    if not fields.get("title"):
+        fields["title"] = case.title
+    _check_fields(case.kind, case.geom, fields)
+    if found_on is not None and found_on != case.found_on:
+        if found_on > clock.town_today():
+            raise InvalidInput(
+                "found_in_future", "发现日期不能晚于今天", "The day found lies in the future"
+            )
+        case.found_on = found_on
+    editable = set(COMMON_FIELDS) | set(KIND_FIELDS[case.kind])
+    for name in sorted(editable):
+        value = fields.get(name)
+        setattr(case, name, None if value in ("", None) else value)
+    if case.deadline_on is not None and case.deadline_on < case.found_on:
+        raise InvalidInput(
+            "deadline_before_found",
+            "整改期限早于发现日期",
+            "The deadline lies before the day found",
+        )
+    if photos:
+        attach_photos(session, case, list(photos), photo_dir, user, stage="before")
+    session.flush()
+    return case

@@ -83,7 +83,7 @@ def report_json():
 @bp.route("/ledgers/<kind>.<fmt>")
 @login_required
 def ledger(kind: str, fmt: str):
-    """A ledger or GIS file of the cases the user may see, filtered by year, status and village."""
+    """A ledger or GIS file of the cases the user may see, with the filters of exports.select_cases."""
     if kind not in KIND_CHOICES or fmt not in FORMAT_CHOICES:
         abort(404)
     filters = ledger_filters(request.args)

@@ -140,9 +140,12 @@ def village_names(session: Session) -> dict[int, str]:
     return {cell_id: name for cell_id, name in rows}
 
 
+LEDGER_FILTERS = ("year", "status", "village", "group", "source", "category", "overdue", "bbox")
+
+
 def ledger_filters(args) -> dict:
-    """The ledger filters (year, status, village) of a query string; a bad year is refused."""
-    filters = {key: (args.get(key) or "").strip() or None for key in ("year", "status", "village")}
+    """The ledger filters of a query string (those of exports.select_cases); a bad year is refused."""
+    filters = {key: (args.get(key) or "").strip() or None for key in LEDGER_FILTERS}
     year = filters["year"]
     if year is not None and not (year.isdigit() and 1990 <= int(year) <= 2100):
         raise InvalidInput("bad_year", f"年份无效：{year}", f"Not a valid year: {year}")
@@ -152,7 +155,9 @@ def ledger_filters(args) -> dict:
 def ledger_filename(kind: str, fmt: str, filters: dict) -> tuple[str, str]:
     """The Chinese download name of a ledger and an ASCII fallback, e.g. 问题整改台账_2022.xlsx."""
     title = LEDGER_ALL_TITLE if kind == "all" else LEDGER_TITLES[kind]
-    parts = [filters.get(k) for k in ("year", "village", "status") if filters.get(k)]
+    parts = [filters.get(k) for k in ("year", "village", "group", "status") if filters.get(k)]
+    parts += [filters[k] for k in ("source", "category") if filters.get(k)]
+    parts += ["逾期"] if filters.get("overdue") else []
     suffix = LEDGER_SUFFIXES[fmt]
     tail = "".join(f"_{p}" for p in parts)
     ascii_name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"ledger_{kind}{tail}{suffix}")

@@ -113,7 +113,14 @@ def limit_key(case: Case) -> str:
 def assignment_deadline(
     session: Session, case: Case, deadline_on: date | None, today: date
 ) -> tuple[date, str, int | None]:
-    """The deadline an assignment sets, its origin (given/superior/preset/default) and days."""
+    """The deadline an assignment sets, its origin (given/superior/preset/default) and days.
+
+    A superior case's deadline is the superior's (交办期限): it may be kept or brought forward,
+    never moved later here.
+    """
+    superior = case.deadline_on if case.source == "superior" else None
+    if deadline_on is not None and deadline_on == superior:
+        return superior, "superior", None
     if deadline_on is not None:
         if not isinstance(deadline_on, date) or isinstance(deadline_on, datetime):
             raise InvalidInput("bad_deadline", "整改期限不是有效日期", "The deadline is not a date")
@@ -122,6 +129,12 @@ def assignment_deadline(
                 "deadline_past",
                 f"整改期限（{deadline_on}）不能早于今天（{today}）",
                 f"The deadline ({deadline_on}) cannot be before today ({today})",
+            )
+        if superior is not None and deadline_on > superior:
+            raise InvalidInput(
+                "superior_deadline_later",
+                f"上级交办案件的整改期限为 {superior}，不能延后到 {deadline_on}",
+                f"The superior set the deadline to {superior}; it cannot be moved to {deadline_on}",
             )
         return deadline_on, "given", (deadline_on - today).days
     if case.deadline_on is not None:  # set by the superior's document (or when reported): keep it

@@ -5,17 +5,25 @@ import sys
 import click
 import geopandas as gpd
 from flask.cli import with_appcontext
-from sqlalchemy import extract, select, true
+from sqlalchemy import extract, select
 from sqlalchemy.orm import Session, selectinload
 
 from geodata.area import m2_to_mu
 from geodata.export import FORMATS as GIS_FORMATS
 from geodata.export import write_vector
-from inspection.access import case_scope
+from inspection import clock
+from inspection.case_lists import (
+    TRUE_WORDS,
+    bbox_condition,
+    case_conditions,
+    category_keys,
+    visible_cell,
+)
 from inspection.errors import InvalidInput
 from inspection.ledgers import ledger_frame, write_ledger_csv, write_ledgers_xlsx
-from inspection.models import Case, GridCell, User
-from inspection.vocab import KINDS, STATUS_GROUPS, STATUSES, status_label
+from inspection.map_data import parse_bbox
+from inspection.models import Case, User
+from inspection.vocab import KINDS, SOURCES, STATUS_GROUPS, STATUSES, status_label
 
 KIND_CHOICES = (*KINDS, "all")
 FORMAT_CHOICES = ("xlsx", "csv", *GIS_FORMATS)
@@ -68,37 +76,70 @@ def status_keys(status: str) -> set[str]:
     return {status}
 
 
+def _cell(session: Session, user: User | None, level: str, code: str):
+    """The village or group of a code the user may see; InvalidInput for others, as if unknown."""
+    cell = visible_cell(session, user, level, code)
+    if cell is None:
+        name = "村" if level == "village" else "组"
+        raise InvalidInput(f"bad_{level}", f"没有编码为 {code} 的{name}", f"No {level} {code}")
+    return cell
+
+
+def _is_true(value) -> bool:
+    return value is True or str(value).strip().lower() in TRUE_WORDS
+
+
 def select_cases(
     session: Session, user: User | None, kind: str, filters: dict | None = None
 ) -> list[Case]:
     """The cases of a kind ("all" for every kind) the user may see (all when None), filtered.
 
-    filters: year (found that year), status (key or open/fixed/closed), village (村 code).
+    filters: year (found that year), status (key or open/fixed/closed), village (村 code),
+    group (组 code), source (key), category (key, name or the group environment), overdue
+    (true: open past the deadline today) and bbox ("W,S,E,N" or 4 numbers, lon/lat: the cases
+    whose geometry intersects it) — the filters of the case list and the map.
     """
-    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     if kind not in KIND_CHOICES:
         raise InvalidInput("bad_kind", f"未知的类型：{kind}", f"Unknown kind: {kind}")
-    query = select(Case).where(case_scope(user) if user is not None else true())
-    if kind != "all":
-        query = query.where(Case.kind == kind)
-    if "year" in filters:
-        query = query.where(extract("year", Case.found_on) == int(filters["year"]))
-    if "status" in filters:
-        query = query.where(Case.status.in_(status_keys(filters["status"])))
-    if "village" in filters:
-        code = filters["village"]
-        village_id = session.scalar(
-            select(GridCell.id).where(GridCell.code == code, GridCell.level == "village")
+    source, category = filters.get("source"), filters.get("category")
+    if source is not None and source not in SOURCES:
+        raise InvalidInput("bad_source", f"未知的来源：{source}", f"Unknown source: {source}")
+    if category is not None and category_keys(category) is None:
+        raise InvalidInput(
+            "bad_category", f"未知的问题类别：{category}", f"Unknown category: {category}"
         )
-        if village_id is None:
-            raise InvalidInput("bad_village", f"没有编码为 {code} 的村", f"No village {code}")
-        query = query.where(Case.village_id == village_id)
-    query = query.options(
-        selectinload(Case.village),
-        selectinload(Case.group),
-        selectinload(Case.responsible),
-        selectinload(Case.history),
-    ).order_by(Case.id)
+    where = case_conditions(
+        user,
+        clock.town_today(),
+        kind=None if kind == "all" else kind,
+        village=_cell(session, user, "village", filters["village"])
+        if "village" in filters
+        else None,
+        group=_cell(session, user, "group", filters["group"]) if "group" in filters else None,
+        source=source,
+        category=category,
+        overdue=_is_true(filters.get("overdue", False)),
+    )
+    if "year" in filters:
+        where.append(extract("year", Case.found_on) == int(filters["year"]))
+    if "status" in filters:
+        where.append(Case.status.in_(status_keys(filters["status"])))
+    if "bbox" in filters:
+        bbox = filters["bbox"]
+        bbox = parse_bbox(bbox if isinstance(bbox, str) else ",".join(map(str, bbox)))
+        where.append(bbox_condition(session, Case, Case.geom, bbox, *where))
+    query = (
+        select(Case)
+        .where(*where)
+        .options(
+            selectinload(Case.village),
+            selectinload(Case.group),
+            selectinload(Case.responsible),
+            selectinload(Case.history),
+        )
+        .order_by(Case.id)
+    )
     return list(session.scalars(query))
 
 
@@ -176,6 +217,16 @@ def describe_filters(kind: str, filters: dict) -> str:
         parts.append(status if status in STATUS_GROUPS else status_label(status, kind))
     if filters.get("village"):
         parts.append(f"村 {filters['village']}")
+    if filters.get("group"):
+        parts.append(f"组 {filters['group']}")
+    if filters.get("source"):
+        parts.append(SOURCES.get(filters["source"], (filters["source"],))[0])
+    if filters.get("category"):
+        parts.append(f"类别 {filters['category']}")
+    if filters.get("overdue") and _is_true(filters["overdue"]):
+        parts.append("逾期")
+    if filters.get("bbox"):
+        parts.append(f"范围 {filters['bbox']}")
     return "，".join(parts)
 
 
@@ -187,12 +238,17 @@ def describe_filters(kind: str, filters: dict) -> str:
 @click.option("--year", type=click.IntRange(1990, 2100), help="Found in this year")
 @click.option("--status", help="Status key (reported … void) or group (open, fixed, closed)")
 @click.option("--village", help="Village (村) grid code")
+@click.option("--group", help="Group (组) grid code")
+@click.option("--source", type=click.Choice(tuple(SOURCES)), help="How the case came in")
+@click.option("--category", help="Issue category: key, Chinese name, or environment (环保问题)")
+@click.option("--overdue", is_flag=True, help="Only cases open past their deadline today")
+@click.option("--bbox", help="W,S,E,N in degrees: cases whose geometry intersects the box")
 @click.option("--subtotals", is_flag=True, help="Add a 小计 row per village to a ledger")
-def export_command(kind, fmt, out_path, year, status, village, subtotals) -> None:
+def export_command(kind, fmt, out_path, subtotals, **selection) -> None:
     """Export cases as a ledger (xlsx, csv) or GIS file (geojson, gpkg, shp zip, kml)."""
     from inspection import db
 
-    filters = {"year": year, "status": status, "village": village}
+    filters = selection
     try:
         count = export_cases(db.session(), None, kind, fmt, out_path, filters, subtotals=subtotals)
     except InvalidInput as exc:

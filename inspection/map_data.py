@@ -1,13 +1,14 @@
 """Map pages' data: which cells a user may open, his cases as tables for geodata.maps, the JSON feed."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from flask import abort
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from geodata import maps, tiles
@@ -20,6 +21,7 @@ from inspection.models import Case, GridCell, User
 FEATURE_LIMIT = 2000  # more cases than this in view come as server-side clusters
 LEVEL_BELOW = {"town": "village", "village": "group"}
 MIN_SPAN_DEG = 0.002  # a case map shows at least ≈ 200 m around the case
+CASE_VIEW_SCALE = 1.4  # and spans 1.4 × the case, leaving room at the top for its group's label
 
 
 @dataclass(frozen=True)
@@ -247,22 +249,51 @@ def case_table(
     return frame
 
 
+def restored_condition(year: int | None = None):
+    """SQL condition: a farmland parcel restored (done or verified), in `year` if one is given.
+
+    A year takes the rule of reports.year_figures: the parcel's last change to done (done_on, else
+    verified_on) falls in the year, and it was found by 31 December of it.
+    """
+    fixed = and_(Case.kind == "farmland", Case.status.in_(sorted(vocab.STATUS_GROUPS["fixed"])))
+    if year is None:
+        return fixed
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    fixed_on = func.coalesce(Case.done_on, Case.verified_on)
+    return and_(fixed, fixed_on >= start, fixed_on <= end, Case.found_on <= end)
+
+
 def cell_stats(session: Session, user: User, filters, today: date, cell: GridCell) -> dict:
-    """Per cell of the level below: open cases, restored 亩 (farmland done or verified), all cases."""
+    """Per cell of the level below: open cases, restored 亩 (see restored_condition), all cases.
+
+    With a year, open and all cases are those found in it, and 亩 those restored in it (geodesic
+    area m² / (10000/15)); the other filters apply to all three.
+    """
     column = Case.village_id if cell.level == "town" else Case.group_id
-    restored = and_(Case.kind == "farmland", Case.status.in_(sorted(vocab.STATUS_GROUPS["fixed"])))
+    restored = restored_condition(filters.year)
+    conditions = _conditions(user, replace(filters, year=None), today, cell)
+    if filters.year is None:
+        found = true()
+    else:
+        found = Case.found_on.between(date(filters.year, 1, 1), date(filters.year, 12, 31))
+        conditions.append(or_(found, restored))
+    is_open = and_(found, Case.status.in_(sorted(vocab.STATUS_GROUPS["open"])))
     query = (
         select(
             column,
-            func.sum(case((Case.status.in_(sorted(vocab.STATUS_GROUPS["open"])), 1), else_=0)),
+            func.sum(case((is_open, 1), else_=0)),
             func.sum(case((restored, Case.area_m2), else_=0.0)),
-            func.count(Case.id),
+            func.sum(case((found, 1), else_=0)),
         )
-        .where(*_conditions(user, filters, today, cell))
+        .where(*conditions)
         .group_by(column)
     )
     return {
-        cell_id: {"open": int(n_open or 0), "mu": round((m2 or 0) / vocab.M2_PER_MU, 2), "n": n}
+        cell_id: {
+            "open": int(n_open or 0),
+            "mu": round((m2 or 0) / vocab.M2_PER_MU, 2),
+            "n": int(n or 0),
+        }
         for cell_id, n_open, m2, n in session.execute(query)
         if cell_id is not None
     }
@@ -350,10 +381,13 @@ def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: Map
     basemap, warning = ctx.basemap_or_none()
     level = cell.level if cell is not None else "town"
     bounds = (cell.min_lon, cell.min_lat, cell.max_lon, cell.max_lat) if cell is not None else None
+    if filters.year is not None and "shade_mu_year" in text.words:
+        words = {**text.words, "shade_mu": text.words["shade_mu_year"].format(year=filters.year)}
+        text = replace(text, words=words)
     m = maps.new_map(bounds, basemap=basemap, text=text, static_url=ctx.static_url)
     shade = args.get("shade") if args.get("shade") in ("open", "mu") else None
     if cell is not None:
-        maps.add_cells(m, cell_frame([cell]), level=level, labels=level == "group")
+        maps.add_cells(m, cell_frame([cell]), level=level, label_at="top")
         if level in LEVEL_BELOW and cell.children:
             stats = cell_stats(session, user, filters, today, cell)
             below = LEVEL_BELOW[level]
@@ -386,22 +420,35 @@ def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: Map
     }
 
 
-def case_map(case_: Case, ctx: MapContext) -> maps.MapParts:
-    """A small map of one case for its page: the case coloured by status on its group's boundary."""
+def case_map(case_: Case, ctx: MapContext, reported_geometry=None) -> maps.MapParts:
+    """A small map of one case for its page: the case in its status colour, its group labelled.
+
+    reported_geometry (GeoJSON lon/lat, EPSG:4326), the parcel as first reported when it was
+    redrawn, is drawn dashed. The view holds both: CASE_VIEW_SCALE × their extent, at least
+    MIN_SPAN_DEG degrees each way.
+    """
     today = ctx.today or clock.town_today()
     basemap, _warning = ctx.basemap_or_none()
-    west, south, east, north = case_.geom.bounds
-    pad_lon, pad_lat = (
-        max(0.0, MIN_SPAN_DEG - (east - west)) / 2,
-        max(0.0, MIN_SPAN_DEG - (north - south)) / 2,
-    )
-    bounds = (west - pad_lon, south - pad_lat, east + pad_lon, north + pad_lat)
+    reported = shapely.geometry.shape(reported_geometry) if reported_geometry else None
+    west, south, east, north = shapely.union_all(
+        [g for g in (case_.geom, reported) if g is not None]
+    ).bounds
+    half_lon = max(MIN_SPAN_DEG, (east - west) * CASE_VIEW_SCALE) / 2
+    half_lat = max(MIN_SPAN_DEG, (north - south) * CASE_VIEW_SCALE) / 2
+    mid_lon, mid_lat = (west + east) / 2, (south + north) / 2
+    bounds = (mid_lon - half_lon, mid_lat - half_lat, mid_lon + half_lon, mid_lat + half_lat)
     m = maps.new_map(
-        bounds, basemap=basemap, text=ctx.text, static_url=ctx.static_url, height="320px"
+        bounds,
+        basemap=basemap,
+        text=ctx.text,
+        static_url=ctx.static_url,
+        height="50vh",
+        measure=False,  # leaflet-measure needs eval, which the case page's CSP does not allow
     )
     around = case_.group or case_.village
     if around is not None:
-        maps.add_cells(m, cell_frame([around]), level=around.level)
+        name = vocab.label(vocab.LEVELS, around.level, ctx.lang)
+        maps.add_cells(m, cell_frame([around]), level=around.level, label_at="top", name=name)
     table = pd.DataFrame(
         [
             {
@@ -418,4 +465,7 @@ def case_map(case_: Case, ctx: MapContext) -> maps.MapParts:
         ]
     )
     maps.add_cases(m, table, today=today, case_link=None)
+    if reported is not None:
+        maps.add_outline(m, reported, name=ctx.text.words["reported"])
+    maps.add_legend(m, ctx.text, kinds=[case_.kind], outline=reported is not None)
     return maps.map_parts(m, ctx.static_url)

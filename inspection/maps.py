@@ -37,11 +37,13 @@ def map_text(lang: str) -> MapText:
             "where": _("Village / group"),
             "open_case": _("Open the case"),
             "polygon": _("Parcel or building footprint"),
+            "reported": _("Parcel as first reported"),
             "boundaries": _("Boundaries"),
             "shade": _("Shade by"),
             "shade_none": _("Nothing"),
             "shade_open": _("Open cases"),
             "shade_mu": _("Restored mu"),
+            "shade_mu_year": _("Restored mu in {year}"),
             "load_error": _("The cases could not be loaded. Reload the page."),
             "full_screen": _("Full screen"),
             "exit_full_screen": _("Exit full screen"),
@@ -72,9 +74,9 @@ def context() -> map_data.MapContext:
     )
 
 
-def case_map(case: Case) -> MapParts:
-    """The small map of a case for its page: header, body and script parts to embed."""
-    return map_data.case_map(case, context())
+def case_map(case: Case, reported_geometry=None) -> MapParts:
+    """The small map of a case for its page (header, body, script parts); see map_data.case_map."""
+    return map_data.case_map(case, context(), reported_geometry)
 
 
 def _with_query(url: str) -> str:

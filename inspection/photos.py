@@ -17,12 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inspection.errors import InvalidInput
 from inspection.models import Case, Photo, User
 
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+# iPhones shoot HEIC. pillow-heif reads it (libheif + libde265 in its wheel) and turns the
+# image upright as it opens, leaving EXIF orientation at 1 and the GPS in place.
+pillow_heif.register_heif_opener()
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 MAX_SIDE_PX = 1600
 THUMB_SIDE_PX = 320
 JPEG_QUALITY = 85
@@ -30,8 +34,6 @@ THUMB_QUALITY = 80
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
 MAX_PHOTOS = 12
-# ISO-BMFF brands of HEIF/HEIC/AVIF files (iPhone photos): Pillow here cannot read HEIC.
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
 _DATETIME_ORIGINAL = 36867
@@ -62,20 +64,8 @@ def _refuse(code: str, filename: str, zh: str, en: str) -> PhotoError:
     return PhotoError(code, f"照片“{filename}”{zh}", f"Photo “{filename}”: {en}")
 
 
-def _is_heif(head: bytes) -> bool:
-    """Tell an ISO-BMFF image (HEIC, HEIF, AVIF) by its ftyp box."""
-    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
-
-
 def _open_checked(data: bytes, filename: str, max_pixels: int) -> Image.Image:
     """Open an image by content and check its pixel count from the header, before decoding."""
-    if _is_heif(data[:16]):
-        raise _refuse(
-            "photo_heic",
-            filename,
-            "是 HEIC/HEIF 格式，暂不支持：请在手机相机设置中选择“兼容性最佳”，或发送 JPEG 照片",
-            "is HEIC/HEIF, which is not supported; set the camera to “Most compatible” or send JPEG",
-        )
     too_many = _refuse(
         "photo_too_many_pixels",
         filename,
@@ -92,8 +82,8 @@ def _open_checked(data: bytes, filename: str, max_pixels: int) -> Image.Image:
         raise _refuse(
             "photo_not_image",
             filename,
-            "不是可识别的图片（只接受 JPEG、PNG、WebP）",
-            "is not a recognised image (JPEG, PNG or WebP only)",
+            "不是可识别的图片（只接受 JPEG、PNG、WebP、HEIC）",
+            "is not a recognised image (JPEG, PNG, WebP or HEIC only)",
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _refuse(

@@ -53,6 +53,12 @@ SETTINGS = [
         "Largest total unpacked size of a ZIP upload or import in bytes; checked before and while unpacking",
     ),
     Setting("PHOTO_DIR", None, "Where photos are stored; default instance/photos"),
+    Setting(
+        "BACKUP_MAX_UNPACKED_BYTES",
+        64 * 1024**3,
+        "Largest total size a backup archive may unpack to in `restore` (also at most 100 times "
+        "the archive's size or 64 MiB, whichever is more); checked before each member is written",
+    ),
     Setting("SQLITE_BUSY_MS", 10000, "How long a SQLite writer waits for the lock, in ms"),
     Setting("DB_POOL_SIZE", 10, "PostgreSQL connection pool size per worker"),
     Setting("SESSION_IDLE_MINUTES", 120, "Idle minutes after which a login session ends"),

@@ -129,6 +129,7 @@ def init_app(app: Flask) -> None:
         api,
         auth,
         case_actions,
+        case_edit,
         dashboard,
         home,
         maps,
@@ -139,6 +140,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(report_views.bp)
     app.register_blueprint(case_actions.bp)
+    app.register_blueprint(case_edit.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(maps.bp)
     app.register_blueprint(api.bp)

@@ -1,6 +1,12 @@
 /* 网格巡查 service worker: the report pages and their scripts stay usable without a network.
  * Pages: network first, the last copy when offline. Static files: the cached copy, refreshed behind. Posts are never
- * touched here (the page's outbox keeps unsent reports). Logging out empties the cache. */
+ * touched here (the page's outbox keeps unsent reports). Logging in or out empties the cache, so the pages
+ * kept are always those of the user logged in (a shared phone).
+ * The three report forms are fetched ahead ("warmed") so that the first visit may already be offline: on
+ * install (the worker is registered from a logged-in page), and again whenever a logged-in page asks
+ * (offline.js, after a login emptied the cache); only a form page really served (no redirect to the
+ * login page) is kept. A kept page carries an old CSRF token and client id: the page makes a new
+ * client id, and the outbox and the preview fetch a fresh token (/cases/csrf) when the old one is refused. */
 'use strict';
 var CACHE = 'wangge-report-v1';
 var PRECACHE = [
@@ -15,9 +21,24 @@ var PRECACHE = [
   '/static/js/offline.js'
 ];
 var PAGES = /^\/cases(\/new\/[a-z_]+|\/grid\.json)?$/;
+var FORMS = ['/cases/new/issue', '/cases/new/illegal_building', '/cases/new/farmland'];
+
+/* Fetch and keep the report forms not kept yet; a redirect (logged out) or an error keeps nothing. */
+function warm() {
+  return caches.open(CACHE).then(function (cache) {
+    return Promise.all(FORMS.map(function (path) {
+      return cache.match(path).then(function (hit) {
+        if (hit) return null;
+        return fetch(path, { credentials: 'same-origin', cache: 'no-store' }).then(function (response) {
+          return response.ok && !response.redirected ? cache.put(path, response) : null;
+        });
+      }).catch(function () { return null; });
+    }));
+  });
+}
 
 self.addEventListener('install', function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(PRECACHE); }));
+  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(PRECACHE); }).then(warm));
   self.skipWaiting();
 });
 
@@ -27,11 +48,15 @@ self.addEventListener('activate', function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+self.addEventListener('message', function (event) {
+  if (event.data && event.data.type === 'warm') event.waitUntil(warm());
+});
+
 self.addEventListener('fetch', function (event) {
   var request = event.request, url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.method === 'POST' && url.pathname === '/auth/logout') {
-    event.waitUntil(caches.delete(CACHE)); // a shared phone keeps no one's pages
+  if (request.method === 'POST' && (url.pathname === '/auth/logout' || url.pathname === '/auth/login')) {
+    event.waitUntil(caches.delete(CACHE)); // a shared phone keeps no one else's pages
     return;
   }
   if (request.method !== 'GET') return;

@@ -194,6 +194,34 @@ def test_the_year_figures_count_the_accepted_area(web_app):
     assert after["restored_area_mu"] == pytest.approx(grs80_m2(ACCEPTED) * 15 / 10000, rel=1e-6)
 
 
+def map_calls(html: str, call: str) -> list[dict]:
+    """The JSON options of every MapApp.<call>(map, {...}) on a page."""
+    return [
+        json.loads(m.group(1)) for m in re.finditer(rf"MapApp\.{call}\(\w+, (\{{.*?\}})\);", html)
+    ]
+
+
+def test_the_case_map_shows_the_reported_parcel_dashed_under_the_accepted_one(web_app):
+    case_id = done_parcel(web_app)
+    supervisor = as_user(web_app, "zhangzhen")
+    before = page(supervisor, case_id)
+
+    post(supervisor, case_id, "verify", accepted_geometry=ACCEPTED.wkt)
+    after = page(supervisor, case_id)
+
+    assert map_calls(before, "outline") == []
+    (drawn,) = map_calls(after, "cases")
+    (feature,) = drawn["data"]["features"]
+    assert feature["properties"]["s"] == "verified"
+    assert shapely.geometry.shape(feature["geometry"]).equals_exact(ACCEPTED, tolerance=1e-5)
+    (outline,) = map_calls(after, "outline")
+    assert shapely.geometry.shape(outline["data"]).equals_exact(PARCEL, tolerance=1e-5)
+    (group,) = map_calls(after, "cells")
+    assert [f["properties"]["name"] for f in group["data"]["features"]] == ["一组"]
+    assert "map-legend-outline" in map_calls(after, "legend")[0]["html"]
+    assert "虚线为上报时的图斑" in after
+
+
 def test_acceptance_without_a_redraw_keeps_the_reported_parcel(web_app):
     case_id = done_parcel(web_app)
     before = snapshot(web_app, case_id)

@@ -1,5 +1,6 @@
 """The OGC API: shape, paging and filters, permissions, tokens, bad input, and GDAL as a client."""
 
+import json
 import multiprocessing
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
@@ -385,3 +386,129 @@ def test_gdal_oapif_driver_reads_the_api(api_app, live_url, gdal_token):
         assert (row.status, row.title, row.village_code) == (status, title, village_code)
         assert row.found_on.date() == found_on
         assert row.geometry.distance(geom) < 1e-6
+
+
+def test_landing_links_an_openapi_definition_and_docs(client, auth):
+    landing = client.get("/api/", headers=auth)
+    links = {link["rel"]: link for link in landing.json["links"]}
+
+    desc = client.get(urlsplit(links["service-desc"]["href"]).path, headers=auth)
+    doc = client.get(urlsplit(links["service-doc"]["href"]).path, headers=auth)
+    anonymous = client.get(urlsplit(links["service-desc"]["href"]).path)
+
+    assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    assert links["service-doc"]["type"] == "text/html"
+    assert desc.status_code == 200
+    assert desc.headers["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    document = json.loads(desc.get_data(as_text=True))
+    assert document["openapi"].startswith("3.0.")
+    assert document["servers"][0]["url"].endswith("/api")
+    assert set(document["paths"]) == {
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/{collectionId}",
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+    }
+    parameters = document["components"]["parameters"]
+    items = document["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
+    names = {parameters[ref["$ref"].rsplit("/", 1)[-1]]["name"] for ref in items}
+    assert {"bbox", "datetime", "limit", "offset", "collectionId"} <= names
+    assert parameters["collectionId"]["schema"]["enum"] == [
+        "issues",
+        "illegal_buildings",
+        "farmland",
+        "grid",
+    ]
+    assert doc.status_code == 200 and doc.mimetype == "text/html"
+    assert "/collections/{collectionId}/items" in doc.get_data(as_text=True)
+    assert anonymous.status_code == 401
+
+
+def test_grid_accepts_datetime_and_filters_nothing(api_app, client, auth):
+    with api_app.app_context():
+        cells = db.session().scalar(select(func.count(GridCell.id)))
+
+    interval = client.get(
+        "/api/collections/grid/items?datetime=2022-01-01/2022-12-31", headers=auth
+    )
+    instant = client.get("/api/collections/grid/items?datetime=1999-01-01", headers=auth)
+    bad = client.get("/api/collections/grid/items?datetime=yesterday", headers=auth)
+
+    assert interval.status_code == 200 and interval.json["numberMatched"] == cells
+    assert instant.status_code == 200 and instant.json["numberMatched"] == cells
+    assert bad.status_code == 400 and bad.json["code"] == "InvalidParameterValue"
+
+
+def _triangle_case(session):
+    """A farmland triangle whose bounding box reaches where the triangle does not."""
+    from inspection.cases import create_case
+
+    member = session.scalar(select(User).where(User.username == "wgy"))
+    triangle = shapely.Polygon([(113.0020, 30.0000), (113.0026, 30.0000), (113.0020, 30.0006)])
+    case, _ = create_case(
+        session, "farmland", triangle, {"title": "三角"}, member, found_on=date(2022, 7, 1)
+    )
+    session.flush()
+    return case
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (113.0024, 30.0004, 113.0027, 30.0007),  # in the triangle's box, outside the triangle
+        (113.0019, 29.9999, 113.0021, 30.0001),  # across the triangle's corner
+        (113.0000, 30.0000, 113.0012, 30.0012),
+        (112.0, 29.0, 114.0, 31.0),  # everything
+        (113.0030, 30.0010, 113.0030, 30.0010),  # a point on a parcel's corner
+        (113.0020, 29.9990, 113.0020, 30.0001),  # a line along the triangle's edge
+    ],
+)
+def test_bbox_in_sql_matches_shapely_on_both_backends(session, box):
+    from inspection.api import conditions, page
+    from inspection.case_lists import box_shape
+    from tests.test_ledgers import seed_cases
+
+    seed_cases(session)
+    _triangle_case(session)
+    supervisor = User(username="boss", display_name="镇领导", role="supervisor", password_hash="x")
+    session.add(supervisor)
+    session.flush()
+    shape = box_shape(box)  # a point or line when the box has no width or height
+    for collection, model, geom in (
+        ("farmland", Case, Case.geom),
+        ("issues", Case, Case.geom),
+        ("grid", GridCell, GridCell.boundary),
+    ):
+        where = [] if model is GridCell else [Case.kind == collection.removesuffix("s")]
+        rows = session.execute(select(model.id, geom).where(*where)).all()
+        expected = sorted(row_id for row_id, g in rows if g.intersects(shape))
+        args = {"bbox": box, "offset": 0, "limit": 1000}
+        matched, found = page(
+            session, collection, conditions(session, supervisor, collection, args), args
+        )
+        args = {"bbox": box, "offset": 1, "limit": 1}
+        _, second = page(
+            session, collection, conditions(session, supervisor, collection, args), args
+        )
+
+        assert matched == len(expected) and [r.id for r in found] == expected, collection
+        assert [r.id for r in second] == expected[1:2], collection
+
+
+def test_gdal_oapif_reads_with_bbox_and_the_grid(api_app, live_url, gdal_token):
+    with api_app.app_context():
+        s = db.session()
+        farmland = s.scalars(select(Case).where(Case.kind == "farmland")).all()
+        lon, lat = farmland[0].point_lon, farmland[0].point_lat
+        box = (lon - 0.004, lat - 0.004, lon + 0.004, lat + 0.004)
+        expected = sorted(c.id for c in farmland if c.geom.intersects(shapely.box(*box)))
+        cells = sorted(s.scalars(select(GridCell.id)).all())
+
+    near = pyogrio.read_dataframe(f"OAPIF:{live_url}", layer="farmland", bbox=box)
+    grid = pyogrio.read_dataframe(f"OAPIF:{live_url}", layer="grid")
+
+    assert sorted(int(i) for i in near["id"]) == expected and expected
+    assert sorted(int(i) for i in grid["id"]) == cells
+    assert set(grid["level"]) == {"town", "village", "group"}

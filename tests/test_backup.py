@@ -354,3 +354,197 @@ def test_missing_archive_is_a_clear_error(runner, tmp_path, app):
 
     assert result.exit_code == 1
     assert "找不到备份文件" in result.output and "No such backup file" in result.output
+
+
+# --- Tampering, row counts, foreign photos and oversized archives ----------------------------------
+
+
+def put_photo(photo_dir: Path, data: bytes) -> Path:
+    """Store a photo file (no row needed: a backup holds every file under PHOTO_DIR)."""
+    path = photo_path(photo_dir, hashlib.sha256(data).hexdigest())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def photo_tree(photo_dir: Path) -> dict[str, bytes]:
+    """Every file under a photo folder with its bytes."""
+    return {p.relative_to(photo_dir).as_posix(): p.read_bytes() for p in photo_dir.rglob("*.jpg")}
+
+
+def set_aside_folders(tmp_path: Path) -> list[Path]:
+    """The photos.before-restore-* folders beside PHOTO_DIR."""
+    return sorted(tmp_path.glob("photos.before-restore-*"))
+
+
+def tamper_photo(archive: Path, out: Path, *, fix_sums: bool) -> Path:
+    """Change a byte of the first photo; with fix_sums also SHA256SUMS (but not the manifest)."""
+    with tarfile.open(archive) as tar:
+        name = next(m.name for m in tar.getmembers() if m.name.startswith("photos/"))
+        old = hashlib.sha256(tar.extractfile(name).read()).hexdigest()
+    changed = {}
+
+    def change(member, data):
+        if member == name:
+            data = bytes([data[0] ^ 1]) + data[1:]
+            changed["sha"] = hashlib.sha256(data).hexdigest()
+        if member == SUMS and fix_sums:
+            data = data.decode().replace(f"{old}  {name}", f"{changed['sha']}  {name}").encode()
+        return member, data
+
+    return repack(archive, out, change)
+
+
+def source_with_photos(db_url: str, tmp_path: Path):
+    """A small instance (two users) with two photo files, backed up to good.tar.gz."""
+    source = small_app(db_url, tmp_path, users=2)
+    for i in range(2):
+        put_photo(tmp_path / "photos", f"photo {i}".encode())
+    good = tmp_path / "good.tar.gz"
+    return source, good, backup(source, good)
+
+
+@pytest.mark.parametrize(
+    ("fix_sums", "message"),
+    [(False, "SHA256SUMS does not match"), (True, "manifest.json does not match")],
+)
+def test_tampered_photo_is_refused(tmp_path, fix_sums, message):
+    source, good, _ = source_with_photos(f"sqlite:///{tmp_path / 'a.sqlite3'}", tmp_path)
+    bad = tamper_photo(good, tmp_path / "bad.tar.gz", fix_sums=fix_sums)
+    target = target_app("sqlite", source, tmp_path)
+
+    result = run(target, "restore", str(bad))
+
+    assert result.exit_code == 1
+    assert message in result.output and "损坏" in result.output
+    assert not (tmp_path / "target_photos").exists()
+    assert "users" not in inspect(engine_of(target)).get_table_names()
+    engine_of(target).dispose()
+
+
+@pytest.mark.parametrize(
+    ("changes", "fix_sums", "message"),
+    [
+        (
+            {"counts": {"cases": 0, "photos": 0, "status_changes": 0, "users": 1}},
+            False,
+            "SHA256SUMS",
+        ),
+        ({"counts": None}, True, "no valid row counts"),
+        ({"counts": {"users": "2"}}, True, "no valid row counts"),
+    ],
+)
+def test_tampered_manifest_is_refused(tmp_path, changes, fix_sums, message):
+    source, good, _ = source_with_photos(f"sqlite:///{tmp_path / 'a.sqlite3'}", tmp_path)
+    if fix_sums:
+        bad = repack_manifest(good, tmp_path / "bad.tar.gz", **changes)
+    else:
+
+        def change(name, data):
+            if name == MANIFEST:
+                data = json.dumps({**json.loads(data), **changes}).encode()
+            return name, data
+
+        bad = repack(good, tmp_path / "bad.tar.gz", change)
+    add_users(source, 1, prefix="later")
+    before, photos = fingerprint(source), photo_tree(tmp_path / "photos")
+
+    result = run(source, "restore", "--force", str(bad))
+
+    assert result.exit_code == 1
+    assert message in result.output and "损坏" in result.output
+    assert fingerprint(source) == before
+    assert photo_tree(tmp_path / "photos") == photos
+    engine_of(source).dispose()
+
+
+def test_row_counts_differing_from_the_manifest_are_refused_and_undone(db_url, tmp_path):
+    source, good, manifest = source_with_photos(db_url, tmp_path)
+    lying = repack_manifest(
+        good, tmp_path / "lying.tar.gz", counts={**manifest["counts"], "users": 99}
+    )
+    add_users(source, 1, prefix="later")
+    put_photo(tmp_path / "photos", b"taken after the backup")  # would make PHOTO_DIR move aside
+    before, photos = fingerprint(source), photo_tree(tmp_path / "photos")
+
+    result = run(source, "restore", "--force", str(lying))
+
+    assert result.exit_code == 1
+    assert "users 2 restored, 99 in manifest" in result.output
+    assert "清单不符" in result.output and "target is as it was" in result.output
+    assert fingerprint(source) == before
+    assert photo_tree(tmp_path / "photos") == photos
+    assert set_aside_folders(tmp_path) == []
+    engine_of(source).dispose()
+
+
+def test_forced_restore_moves_foreign_photos_aside(db_url, tmp_path):
+    source, good, manifest = source_with_photos(db_url, tmp_path)
+    in_backup = photo_tree(tmp_path / "photos")
+    foreign = put_photo(tmp_path / "photos", b"taken after the backup")
+    add_users(source, 1, prefix="later")
+
+    result = run(source, "restore", "--force", str(good))
+
+    assert result.exit_code == 0, result.output
+    assert photo_tree(tmp_path / "photos") == in_backup  # nothing foreign survives in PHOTO_DIR
+    [aside] = set_aside_folders(tmp_path)
+    assert str(aside) in result.output and "moved aside" in result.output
+    rel = foreign.relative_to(tmp_path / "photos")
+    assert (aside / rel).read_bytes() == b"taken after the backup"
+    assert set(photo_tree(aside)) == {*in_backup, rel.as_posix()}
+    assert fingerprint(source)["users"][0] == manifest["counts"]["users"]
+    engine_of(source).dispose()
+
+
+def test_restore_over_the_backups_own_photos_moves_nothing(tmp_path):
+    source, good, _ = source_with_photos(f"sqlite:///{tmp_path / 'a.sqlite3'}", tmp_path)
+
+    result = run(source, "restore", "--force", str(good))
+
+    assert result.exit_code == 0, result.output
+    assert set_aside_folders(tmp_path) == [] and "moved aside" not in result.output
+    engine_of(source).dispose()
+
+
+class Zeros:
+    """A reader of n zero bytes, never held in memory at once."""
+
+    def __init__(self, n: int):
+        self.left = n
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to size zero bytes."""
+        size = self.left if size < 0 else min(size, self.left)
+        self.left -= size
+        return bytes(size)
+
+
+def test_archive_unpacking_beyond_the_setting_is_refused(tmp_path):
+    source, good, _ = source_with_photos(f"sqlite:///{tmp_path / 'a.sqlite3'}", tmp_path)
+    target = target_app("sqlite", source, tmp_path)
+    target.config["BACKUP_MAX_UNPACKED_BYTES"] = 4096
+
+    result = run(target, "restore", str(good))
+
+    assert result.exit_code == 1
+    assert "more than 4096 bytes" in result.output and "BACKUP_MAX_UNPACKED_BYTES" in result.output
+    assert not (tmp_path / "target_photos").exists()
+    engine_of(target).dispose()
+
+
+def test_archive_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    bomb = tmp_path / "bomb.tar.gz"
+    with tarfile.open(bomb, "w:gz") as tar:  # 80 MiB of zeros packs into about 80 kB
+        info = tarfile.TarInfo("photos/00/zeros.jpg")
+        info.size = 80 * 1024 * 1024
+        tar.addfile(info, Zeros(info.size))
+    target = make_app(f"sqlite:///{tmp_path / 'target.sqlite3'}", tmp_path / "target_photos")
+
+    result = run(target, "restore", str(bomb))
+
+    assert bomb.stat().st_size < 1024 * 1024
+    assert result.exit_code == 1
+    assert "would unpack to more than" in result.output and "100 倍" in result.output
+    assert not (tmp_path / "target_photos").exists()
+    engine_of(target).dispose()

@@ -273,3 +273,33 @@ def test_blocked_action_is_shown_disabled_with_its_reason(app, town):
     assert "start" not in action_keys(html)
     assert 'data-action="start"' in html and "持有效执法证的执法队员不足两名" in html
     assert "disabled" in html
+
+
+def test_a_superior_case_offers_its_deadline_and_refuses_a_later_one(app, town):
+    deadline = clock.town_today() + timedelta(days=20)
+    with app.app_context():
+        s = db.session()
+        reporter = s.scalars(select(User).where(User.username == "wgy_a1")).one()
+        superior, _ = create_case(
+            s,
+            "issue",
+            shapely.Point(113.0025, 30.004),
+            {"title": "督查交办：河道垃圾", "category": "garbage", "source": "superior",
+             "doc_number": "环督〔2026〕12号", "deadline_on": deadline},
+            reporter,
+            client_id="seed-superior-0001",
+        )  # fmt: skip
+        s.commit()
+        case_id = superior.id
+    supervisor = as_user(app, "zhangzhen")
+
+    html = page(supervisor, case_id)
+    later = post(
+        supervisor, case_id, "assign", deadline_on=(deadline + timedelta(days=5)).isoformat()
+    )
+
+    assert f'max="{deadline.isoformat()}"' in html and "不能延后" in html
+    assert later.status_code == 422 and "不能延后" in later.get_data(as_text=True)
+    assert post(supervisor, case_id, "assign", deadline_on=deadline.isoformat()).status_code == 303
+    with app.app_context():
+        assert db.session.get(Case, case_id).deadline_on == deadline

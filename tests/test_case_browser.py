@@ -4,15 +4,18 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import shapely
 from pyproj import Geod
 
 from app import create_app
-from inspection import db, migrate
+from geodata.maps import GROUP_COLORS, OUTLINE_COLOR
+from inspection import db, migrate, vocab
 from inspection.models import Case
-from tests.test_acceptance_redraw import PARCEL, done_parcel, seed
+from tests.test_acceptance_redraw import ACCEPTED, PARCEL, done_parcel, seed
+from tests.test_case_actions import as_user, post
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -218,3 +221,53 @@ def test_a_pasted_shape_that_crosses_itself_is_refused_before_submit(page, serve
     page.wait_for_url(re.compile(rf"/cases/{case_id}$"))
     accepted = stored(app, case_id)
     assert (accepted.status, accepted.area_m2) == ("verified", before.area_m2)
+
+
+def test_the_case_map_draws_the_case_in_its_status_colour_on_its_labelled_group(page, served):
+    app, _base = served
+    assert app.config.get("BASEMAP", "none") == "none"
+    case_id = done_parcel(app)
+    foreign = []
+
+    def local_only(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    page.goto(f"/cases/{case_id}")
+    page.wait_for_selector("#case-map .folium-map[data-map-state=ready]")
+    parcel = page.locator(f"#case-map path.map-case-area.map-case-{case_id}")
+    group = page.locator("#case-map path.map-cell-group.map-cell-PG01-01")
+    label = page.locator("#case-map .map-label-top span[data-code='PG01-01']")
+    map_box = page.locator("#case-map .folium-map").bounding_box()
+    label_box = label.bounding_box()
+
+    assert (parcel.get_attribute("stroke"), parcel.get_attribute("fill")) == (
+        GROUP_COLORS["done"],
+        GROUP_COLORS["done"],
+    )
+    assert group.count() == 1 and label.inner_text() == "一组" and label.is_visible()
+    assert map_box["x"] <= label_box["x"] and label_box["y"] >= map_box["y"]
+    assert label_box["x"] + label_box["width"] <= map_box["x"] + map_box["width"]
+    assert label_box["y"] + label_box["height"] <= map_box["y"] + map_box["height"]
+    assert page.locator("#case-map .map-legend").count() == 1
+    assert page.locator("#case-map path.map-outline").count() == 0  # never redrawn
+    parcel.click()
+    popup = page.locator(f"#case-map .map-popup[data-case='{case_id}']")
+    assert vocab.status_label("done", "farmland", "zh") in popup.inner_text()
+    assert popup.locator("a").count() == 0  # no link to the page it is on
+
+    supervisor = as_user(app, "zhangzhen")
+    assert post(supervisor, case_id, "verify", accepted_geometry=ACCEPTED.wkt).status_code == 303
+    page.goto(f"/cases/{case_id}")
+    page.wait_for_selector("#case-map .folium-map[data-map-state=ready]")
+    reported = page.locator("#case-map path.map-outline")
+
+    assert parcel.get_attribute("stroke") == GROUP_COLORS["verified"]
+    assert reported.count() == 1 and reported.get_attribute("stroke") == OUTLINE_COLOR
+    assert reported.get_attribute("stroke-dasharray") == "6 4"
+    assert page.locator("#case-map .map-legend-outline").count() == 1
+    assert foreign == []

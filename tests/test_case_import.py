@@ -215,3 +215,68 @@ def test_the_vertex_limit_setting_bounds_imported_geometries(tmp_path):
     with app.app_context():
         assert count(db.session()) == 0
     app.extensions["db_engine"].dispose()
+
+
+def test_geopackage_layer_becomes_cases(session, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    make_town(session)
+    frame = gpd.GeoDataFrame(
+        {
+            "kind": ["farmland", "illegal_building"],
+            "title": ["复耕地块乙", "违建棚房"],
+            "found_on": ["2022-04-01", "2022-05-03"],
+            "status": ["已复耕", "待拆除"],
+            "done_on": ["2022-04-20", None],
+            "parcel_no": ["FG-21", None],
+            "crop": ["水稻", None],
+            "party": [None, "王五"],
+            "structure": [None, "简易棚房"],
+        },
+        geometry=[
+            shapely.box(113.0030, 30.0010, 113.0033, 30.0013),
+            shapely.box(113.0005, 30.0002, 113.0007, 30.0004),
+        ],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "台账.gpkg"
+    frame.to_file(path, driver="GPKG", layer="cases")
+
+    result = import_cases(session, path)
+    again = import_cases(session, path)
+    farm, building = session.scalars(select(Case).order_by(Case.id)).all()
+
+    assert result.ok and result.created == 2 and again.existing == 2 and count(session) == 2
+    assert farm.kind == "farmland" and farm.parcel_no == "FG-21" and farm.crop == "水稻"
+    assert farm.status == "done" and farm.done_on == date(2022, 4, 20)
+    assert farm.village.code == "T02" and farm.area_m2 > 0
+    assert farm.geom.equals(frame.geometry[0])
+    assert building.party == "王五" and building.structure == "simple"
+    assert history(building) == [("reported", date(2022, 5, 3)), ("assigned", date(2022, 5, 3))]
+    assert building.group.code == "T01-01"
+
+
+def test_excel_ledger_with_a_wkt_column(session, tmp_path):
+    import shapely
+
+    make_town(session)
+    parcel = "POLYGON ((113.001 30.0011, 113.0014 30.0011, 113.0014 30.0016, 113.001 30.0016, 113.001 30.0011))"
+    rows = [
+        ["问题整改台账"],
+        ["类型", "类别", "标题", "发现日期", "状态", "完成日期", "WKT"],
+        ["问题", "污水直排", "河口排污", date(2022, 3, 1), "已整改", "2022-03-09", "POINT (113.003 30.0005)"],
+        ["复耕地块", None, "复耕三", "2022/6/1", "待复耕", None, parcel],
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path / "台账.xlsx", rows)
+
+    result = import_cases(session, path)
+    issue, farm = session.scalars(select(Case).order_by(Case.id)).all()
+
+    assert result.ok and result.created == 2
+    assert issue.category == "sewage" and issue.status == "done"
+    assert issue.done_on == date(2022, 3, 9) and issue.village.code == "T02"
+    assert issue.geom.equals(shapely.Point(113.003, 30.0005))
+    assert farm.kind == "farmland" and farm.geom.equals(shapely.from_wkt(parcel))
+    assert farm.group.code == "T01-02" and farm.status == "assigned"
+    assert history(farm) == [("reported", date(2022, 6, 1)), ("assigned", date(2022, 6, 1))]

@@ -197,3 +197,113 @@ def test_nav_links(demo, client):
 
     for path in ('href="/map"', 'href="/cases"', 'href="/dashboard"', 'href="/report"'):
         assert path in html
+
+
+def _ids_of(fmt: str, data: bytes, tmp_path) -> list[int]:
+    """The case ids in a downloaded ledger or GIS file, as openpyxl, csv or pyogrio read it."""
+    if fmt == "csv":
+        import csv
+
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        header = next(i for i, r in enumerate(rows) if "编号" in r)
+        index = rows[header].index("编号")
+        return [int(r[index]) for r in rows[header + 1 :] if r and r[index].isdigit()]
+    if fmt == "xlsx":
+        ids = []
+        for sheet in load_workbook(io.BytesIO(data)).worksheets:
+            rows = list(sheet.iter_rows(values_only=True))
+            header = next(i for i, r in enumerate(rows) if "编号" in r)
+            index = rows[header].index("编号")
+            ids += [r[index] for r in rows[header + 1 :] if isinstance(r[index], int)]
+        return ids
+    path = tmp_path / f"download.{'zip' if fmt == 'shp' else fmt}"
+    path.write_bytes(data)
+    if fmt == "shp":
+        import zipfile
+
+        layers = [n for n in zipfile.ZipFile(path).namelist() if n.endswith(".shp")]
+        frames = [pyogrio.read_dataframe(f"/vsizip/{path}/{layer}") for layer in layers]
+        return [int(i) for frame in frames for i in frame["id"]]
+    frame = pyogrio.read_dataframe(path)
+    return [int(i) for i in frame["case_id" if fmt == "kml" else "id"]]
+
+
+def test_case_list_links_download_its_selection(demo, client, tmp_path):
+    from html import unescape
+
+    login(client, HEAD)
+    query = "kind=issue&source=patrol&category=environment"
+
+    html = client.get(f"/cases?{query}").get_data(as_text=True)
+    links = [unescape(h) for h in re.findall(r'href="(/ledgers/[^"]+)"', html)]
+    with demo.app_context():
+        session = db.session()
+        user = session.scalar(select(User).where(User.username == HEAD))
+        expected = sorted(
+            session.scalars(
+                select(Case.id).where(
+                    case_scope(user),
+                    Case.kind == "issue",
+                    Case.source == "patrol",
+                    Case.category.in_(
+                        ["garbage", "sewage", "straw_burning", "dust", "livestock", "sand_mining"]
+                    ),
+                )
+            )
+        )
+        total = session.scalar(select(func.count()).select_from(Case).where(Case.kind == "issue"))
+
+    assert {link.split("?")[0] for link in links} == {
+        f"/ledgers/issue.{fmt}" for fmt in ("xlsx", "csv", "geojson", "gpkg", "shp", "kml")
+    }
+    assert 0 < len(expected) < total
+    for link in links:
+        assert "source=patrol" in link and "category=environment" in link
+        response = client.get(link)
+        fmt = link.split("?")[0].rsplit(".", 1)[1]
+        assert response.status_code == 200, link
+        assert sorted(_ids_of(fmt, response.data, tmp_path)) == expected, fmt
+
+
+def test_case_list_of_all_kinds_offers_csv_per_kind(demo, client):
+    login(client, "zhangzhen")
+
+    html = client.get("/cases?overdue=1&village=PG01").get_data(as_text=True)
+    links = {h.split("?")[0] for h in re.findall(r'href="(/ledgers/[^"]+)"', html)}
+
+    assert "/ledgers/all.xlsx" in links and "/ledgers/all.csv" not in links
+    assert {"/ledgers/issue.csv", "/ledgers/farmland.csv"} <= links
+    assert all("overdue=1" in h for h in re.findall(r'href="(/ledgers/[^"]+)"', html))
+
+
+def test_ledger_download_filters_by_group_overdue_and_bbox(demo, client):
+    login(client, "zhangzhen")
+    with demo.app_context():
+        session = db.session()
+        today = clock.town_today()
+        overdue = sorted(
+            c.id for c in overdue_cases(session, today=today) if c.group.code == "PG01-01"
+        )
+        cases = session.scalars(select(Case).where(Case.kind == "farmland")).all()
+        lon, lat = cases[0].point_lon, cases[0].point_lat
+        box = (lon - 0.003, lat - 0.003, lon + 0.003, lat + 0.003)
+        import shapely
+
+        inside = sorted(c.id for c in cases if c.geom.intersects(shapely.box(*box)))
+
+    by_group = client.get("/ledgers/all.geojson?group=PG01-01&overdue=1")
+    by_box = client.get(f"/ledgers/farmland.geojson?bbox={','.join(map(str, box))}")
+    bad_box = client.get("/ledgers/farmland.geojson?bbox=1,2")
+
+    assert sorted(f["id"] for f in by_group.get_json()["features"]) == overdue
+    assert sorted(f["properties"]["id"] for f in by_box.get_json()["features"]) == inside
+    assert inside and bad_box.status_code == 422
+
+
+def test_member_may_not_download_a_foreign_village(demo, client):
+    login(client, MEMBER)
+
+    foreign = client.get("/ledgers/all.geojson?village=PG02")
+    other_group = client.get("/ledgers/all.geojson?group=PG01-02")
+
+    assert foreign.status_code == 422 and other_group.status_code == 422

@@ -172,16 +172,34 @@ def test_a_superior_case_keeps_its_document_and_deadline(session, town):
     assert case.history[-1].details["deadline_origin"] == "superior"
 
 
-def test_a_given_deadline_replaces_the_superior_one(session, town):
+def test_a_superior_deadline_may_come_forward_but_not_move_later(session, town):
     grid, users = town
     case = create_canned_case(
         session, grid, users, source="superior", deadline_on=date(2022, 5, 20)
     )
 
-    workflow.assign(session, case, users["supervisor"], deadline_on=date(2022, 6, 1), today=TODAY)
+    with pytest.raises(InvalidInput) as later:
+        workflow.assign(
+            session, case, users["supervisor"], deadline_on=date(2022, 6, 1), today=TODAY
+        )
+    assert later.value.code == "superior_deadline_later" and case.status == "reported"
+    workflow.assign(session, case, users["supervisor"], deadline_on=date(2022, 5, 15), today=TODAY)
 
-    assert case.deadline_on == date(2022, 6, 1)
+    assert case.deadline_on == date(2022, 5, 15)
     assert case.history[-1].details["deadline_origin"] == "given"
+
+
+def test_the_superior_deadline_posted_back_unchanged_keeps_its_origin(session, town):
+    """The assign form shows the superior's date: sending it back is keeping it, not giving one."""
+    grid, users = town
+    case = create_canned_case(
+        session, grid, users, source="superior", deadline_on=date(2022, 5, 20)
+    )
+
+    workflow.assign(session, case, users["supervisor"], deadline_on=date(2022, 5, 20), today=TODAY)
+
+    assert case.deadline_on == date(2022, 5, 20)
+    assert case.history[-1].details["deadline_origin"] == "superior"
 
 
 @pytest.mark.parametrize("deadline_on", [date(2022, 5, 9), "2022-06-01"])

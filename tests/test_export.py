@@ -186,3 +186,176 @@ def test_export_command_writes_ledger_and_gis(cli_app, tmp_path):
     assert second.exit_code == 0, second.output
     assert sorted(pyogrio.read_dataframe(gpkg)["kind"]) == ["illegal_building", "issue"]
     assert bad.exit_code == 1 and "导出失败" in bad.output
+
+
+def _expected_overdue(seeded) -> set[str]:
+    from inspection import clock
+    from inspection.deadlines import is_overdue
+
+    today = clock.town_today()
+    return {name for name, case in seeded.items() if is_overdue(case, today)}
+
+
+def _in_box(seeded, box) -> set[str]:
+    import shapely
+
+    return {name for name, case in seeded.items() if case.geom.intersects(shapely.box(*box))}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"source": "superior"},
+        {"category": "environment"},
+        {"category": "污水直排"},
+        {"group": "T01-02"},
+        {"group": "T01-01", "status": "done"},
+        {"overdue": True},
+        {"bbox": "113.0000,30.0000,113.0012,30.0012"},
+        {"bbox": (113.0009, 30.0010, 113.0032, 30.0012), "year": 2022},
+    ],
+)
+def test_filters_select_by_source_category_group_overdue_and_bbox(session, filters):
+    seeded = seed_cases(session)
+    names = {case.id: name for name, case in seeded.items()}
+    expected = {
+        "source": lambda: {n for n, c in seeded.items() if c.source == filters["source"]},
+        "category": lambda: (
+            {"issue_v2"}
+            if filters["category"] == "污水直排"
+            else {
+                "issue_v1",
+                "issue_v2",
+            }
+        ),
+        "group": lambda: {
+            n
+            for n, c in seeded.items()
+            if c.group.code == filters["group"]
+            and (c.status == filters["status"] if "status" in filters else True)
+        },
+        "overdue": lambda: _expected_overdue(seeded),
+        "bbox": lambda: _in_box(
+            seeded,
+            tuple(map(float, filters["bbox"].split(",")))
+            if isinstance(filters["bbox"], str)
+            else filters["bbox"],
+        ),
+    }[next(iter(filters))]()
+
+    found = select_cases(session, None, "all", filters)
+
+    assert {names[c.id] for c in found} == expected
+    assert expected or next(iter(filters)) == "overdue"
+
+
+def test_filters_stay_in_the_users_scope(session):
+    from inspection.models import GridCell, User
+
+    seeded = seed_cases(session)
+    names = {case.id: name for name, case in seeded.items()}
+    member = User(username="wgy2", display_name="二组网格员", role="grid_member", password_hash="x")
+    member.cells.append(session.query(GridCell).filter_by(code="T01-02").one())
+    session.add(member)
+    session.flush()
+
+    mine = select_cases(session, member, "all", {"bbox": "112,29,114,31"})
+    village = select_cases(session, member, "all", {"village": "T01"})
+
+    assert {names[c.id] for c in mine} == {"issue_v1", "farm_v1"}
+    assert {names[c.id] for c in village} == {"issue_v1", "farm_v1"}
+    for refused in ({"village": "T02"}, {"group": "T01-01"}):
+        with pytest.raises(InvalidInput):
+            select_cases(session, member, "all", refused)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"source": "mail"},
+        {"category": "noise"},
+        {"group": "T09-01"},
+        {"bbox": "1,2,3"},
+        {"bbox": "114,30,113,31"},
+    ],
+)
+def test_bad_filters_are_refused(session, filters):
+    seed_cases(session)
+
+    with pytest.raises(InvalidInput):
+        select_cases(session, None, "all", filters)
+
+
+def ledger_ids(path, seeded=None) -> list[int]:
+    """The case ids of every sheet of an exported Excel ledger (编号, or 图斑编号 for farmland)."""
+    parcels = {c.parcel_no: c.id for c in (seeded or {}).values() if c.kind == "farmland"}
+    ids = []
+    for sheet in load_workbook(path).worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        header = next(i for i, r in enumerate(rows) if "编号" in r or "图斑编号" in r)
+        column = "编号" if "编号" in rows[header] else "图斑编号"
+        index = rows[header].index(column)
+        for row in rows[header + 1 :]:
+            value = row[index]
+            if value is not None and "小计" not in str(row) and "合计" not in str(row):
+                ids.append(int(value) if column == "编号" else parcels[value])
+    return ids
+
+
+def test_export_command_filters_by_source_group_category_overdue_and_bbox(cli_app, tmp_path):
+    from inspection import db
+
+    runner = cli_app.test_cli_runner()
+    with cli_app.app_context():
+        session = db.session()
+        everything = select_cases(session, None, "all", {})
+        wanted = {
+            "superior": [c.id for c in everything if c.source == "superior"],
+            "T01-02": [c.id for c in everything if c.group.code == "T01-02"],
+            "box": [
+                c.id
+                for c in select_cases(session, None, "all", {"bbox": "113,30,113.0012,30.0012"})
+            ],
+        }
+        overdue = select_cases(session, None, "all", {"category": "environment", "overdue": True})
+        wanted["env"] = [c.id for c in overdue]
+        seeded = {c.title: c for c in everything}
+    outputs = {
+        "superior": ("geojson", ["--source", "superior"]),
+        "T01-02": ("xlsx", ["--group", "T01-02"]),
+        "box": ("gpkg", ["--bbox", "113,30,113.0012,30.0012"]),
+        "env": ("shp", ["--category", "environment", "--overdue"]),
+    }
+    results = {}
+    for key, (fmt, options) in outputs.items():
+        path = tmp_path / f"{key}.{'zip' if fmt == 'shp' else fmt}"
+        result = runner.invoke(args=["export", "--format", fmt, "--out", str(path), *options])
+        assert result.exit_code == 0, result.output
+        results[key] = path
+
+    assert (
+        sorted(int(i) for i in read_back(results["superior"], "geojson")["id"])
+        == wanted["superior"]
+    )
+    assert sorted(ledger_ids(results["T01-02"], seeded)) == wanted["T01-02"]
+    assert sorted(int(i) for i in read_back(results["box"], "gpkg")["id"]) == wanted["box"]
+    assert wanted["box"] and wanted["superior"] and wanted["T01-02"]
+    env = read_back(results["env"], "shp") if wanted["env"] else pd.DataFrame({"id": []})
+    assert sorted(int(i) for i in env["id"]) == wanted["env"]
+    bad = runner.invoke(
+        args=["export", "--format", "kml", "--out", str(tmp_path / "x.kml"), "--bbox", "x"]
+    )
+    assert bad.exit_code == 1 and "导出失败" in bad.output
+
+
+def test_readme_documents_the_shapefile_field_names():
+    import re
+    from pathlib import Path
+
+    from geodata.export import SHAPEFILE_FIELDS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Shapefile field names", 1)[1].split("\n## ", 1)[0]
+    table = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|$", section, re.MULTILINE))
+
+    assert table == SHAPEFILE_FIELDS

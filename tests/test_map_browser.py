@@ -159,6 +159,55 @@ def test_each_map_page_loads_cleanly_and_stays_on_this_server(live, page, path):
     assert page.locator(".map-legend").count() == 1
 
 
+def label_at(page, code: str) -> dict:
+    """Where a cell's label sits: its screen box, the map's, and the lon/lat of its middle."""
+    label = page.locator(f".map-label-top span[data-code='{code}']")
+    label.wait_for()
+    box = label.bounding_box()
+    frame = page.locator(".folium-map").bounding_box()
+    x, y = box["x"] + box["width"] / 2 - frame["x"], box["y"] + box["height"] / 2 - frame["y"]
+    lon, lat = page.evaluate(
+        f"([x, y]) => {{ const p = {MAP}.containerPointToLatLng([x, y]); return [p.lng, p.lat]; }}",
+        [x, y],
+    )
+    return {"box": box, "frame": frame, "lon": lon, "lat": lat}
+
+
+def within(inner: dict, outer: dict) -> bool:
+    """True if the screen box inner lies inside the screen box outer."""
+    return (
+        outer["x"] <= inner["x"]
+        and outer["y"] <= inner["y"]
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"]
+    )
+
+
+@pytest.mark.parametrize(
+    "path, own", [("/map", "PG"), ("/map/village/PG01", "PG01"), ("/map/group/PG02-01", "PG02-01")]
+)
+def test_a_map_labels_its_own_boundary_and_keeps_the_label_in_view(live, page, path, own):
+    app, base = live
+    with app.app_context():
+        cell = db.session().query(GridCell).filter_by(code=own).one()
+        west, south, east, north = cell.min_lon, cell.min_lat, cell.max_lon, cell.max_lat
+    open_map(page, base + path)
+
+    fitted = label_at(page, own)
+    page.evaluate(f"{MAP}.setView([{south}, {west}], {MAP}.getZoom() + 2, {{animate: false}})")
+    zoomed = label_at(page, own)
+
+    for at in (fitted, zoomed):
+        assert within(at["box"], at["frame"])
+        assert west <= at["lon"] <= east and south <= at["lat"] <= north
+    # Centred on the cell's south-west corner, the cell fills the view's top right quarter: the
+    # label follows it there (its lon/lat above) and stays at the top.
+    assert zoomed["box"]["x"] > zoomed["frame"]["x"] + zoomed["frame"]["width"] / 2
+    assert zoomed["box"]["y"] - zoomed["frame"]["y"] < 40
+    assert page.locator(f".map-label:not(.map-label-top) span[data-code='{own}']").count() == 0
+    assert page.watch.errors == [] and page.watch.foreign == []
+
+
 @pytest.mark.parametrize(
     "query, predicate",
     [

@@ -387,6 +387,42 @@ def test_a_plain_folium_map_gets_the_setup_first():
     assert html.index("MapApp.setup(") < html.index("L.marker(") < html.index("MapApp.cases(")
 
 
+def test_an_outline_is_dashed_rounded_and_in_the_legend():
+    parcel = shapely.box(113.0012345678, 30.0, 113.003, 30.002)
+    m = maps.new_map(parcel.bounds)
+    maps.add_cases(m, table(), today=TODAY)
+
+    maps.add_outline(m, json.loads(shapely.to_geojson(parcel)), name="As reported")
+    maps.add_legend(m, kinds=["farmland"], outline=True)
+
+    html = rendered(m)
+    (setup,) = script_options(html, "setup")
+    (outline,) = script_options(html, "outline")
+    (legend,) = script_options(html, "legend")
+    assert setup["outlineColor"] == maps.OUTLINE_COLOR
+    assert outline["name"] == "As reported"
+    assert [113.00123, 30.0] in outline["data"]["coordinates"][0]
+    assert "map-legend-outline" in legend["html"] and "Parcel as first reported" in legend["html"]
+    assert f"border-color:{maps.OUTLINE_COLOR}" in legend["html"]
+    assert "map-mk-diamond" in legend["html"] and "map-mk-circle map-mk-plain" not in legend["html"]
+    assert "map-legend-outline" not in maps.legend_html()
+
+
+def test_cell_labels_go_inside_or_atop_the_cell():
+    m = maps.new_map()
+    cells = gpd.GeoDataFrame(
+        {"code": ["PG"], "name": ["平岗镇"]}, geometry=[shapely.box(113, 30, 113.02, 30.01)]
+    )
+
+    maps.add_cells(m, cells, level="town", label_at="top")
+    maps.add_cells(m, cells, level="town")
+
+    top, inside = script_options(rendered(m), "cells")
+    assert (top["labelAt"], inside["labelAt"]) == ("top", "inside")
+    with pytest.raises(ValueError):
+        maps.add_cells(m, cells, level="town", label_at="middle")
+
+
 def test_add_cases_needs_a_table_or_a_url():
     m = maps.new_map()
     with pytest.raises(ValueError):

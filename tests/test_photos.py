@@ -64,7 +64,7 @@ def png_header_only(width: int, height: int) -> bytes:
         (b"%PDF-1.4 not an image at all", "photo_not_image"),
         (b"", "photo_empty"),
         (image_bytes("GIF"), "photo_not_image"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "photo_heic"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "photo_not_image"),
         (
             png_header_only(20_000, 20_000),
             "photo_too_many_pixels",
@@ -75,7 +75,7 @@ def png_header_only(width: int, height: int) -> bytes:
         ),  # Pillow's DecompressionBombError
         (image_bytes()[:200], "photo_unreadable"),  # truncated
     ],
-    ids=["pdf", "empty", "gif", "heic", "bomb", "huge-bomb", "truncated"],
+    ids=["pdf", "empty", "gif", "broken-heic", "bomb", "huge-bomb", "truncated"],
 )
 def test_row_25_bad_photos_are_refused_by_content(data, code):
     with pytest.raises(PhotoError) as refused:
@@ -237,21 +237,23 @@ def test_row_25_a_bad_photo_saves_nothing_and_keeps_the_fields(app, client, town
         assert db.session.scalar(select(func.count(Photo.id))) == 1
 
 
-def test_row_25_heic_is_refused_with_advice(app, client, town):
+def test_an_iphone_heic_photo_is_taken_upright_with_its_gps(app, client, town):
+    """HEIC (as an iPhone shoots it) is stored as an upright JPEG; its GPS stays as data only."""
     login(client, "wgy_a1")
+    heic = image_bytes("HEIF", size=(64, 48), orientation=6, gps=GPS)
+    assert heic[4:12] == b"ftypheic"
 
     response = post_report(
-        client,
-        geometry=IN_A1,
-        files={
-            "photos": (
-                io.BytesIO(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64),
-                "IMG_0001.HEIC",
-            )
-        },
+        client, geometry=IN_A1, files={"photos": (io.BytesIO(heic), "IMG_0001.HEIC")}
     )
 
-    assert response.status_code == 422 and "兼容性最佳" in response.get_data(as_text=True)
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:400]
+    photo = last_case(app).photos[0]
+    assert (photo.width, photo.height) == (48, 64)  # turned upright once, not twice
+    assert photo.gps_lon == pytest.approx(GPS[0], abs=1e-6)
+    assert photo.gps_lat == pytest.approx(GPS[1], abs=1e-6)
+    with Image.open(photo_path(app.config["PHOTO_DIR"], photo.sha256)) as stored:
+        assert stored.format == "JPEG" and not stored.getexif()
 
 
 def test_row_26_photo_gps_is_suggested_when_no_location_is_given(app, client, town):

@@ -1,6 +1,7 @@
 """A real browser on a phone-sized screen: draw, photograph, submit twice, report while offline."""
 
 import io
+import json
 import os
 import re
 import tempfile
@@ -403,3 +404,218 @@ def test_on_the_gaode_basemap_drawn_points_are_stored_as_wgs84(page, served):
     assert posted_crs == "GCJ02"
     # Screen pixels round the corners to a metre or so; the 高德 offset here is hundreds of metres.
     assert stored.hausdorff_distance(shapely.Polygon(wgs)) < 3e-5
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto("/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo1234")
+    page.click(".narrow button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def logout(page) -> None:
+    page.click(".topbar form.inline button[type=submit]")
+    page.wait_for_url("**/auth/login")
+
+
+def another_member(app, username: str) -> str:
+    """A second 网格员 (someone else sharing the phone)."""
+    with app.app_context():
+        return db.session.scalars(
+            select(User.username)
+            .where(User.role == "grid_member", User.username != username)
+            .order_by(User.username)
+        ).first()
+
+
+def outbox_records(page) -> list[dict]:
+    return page.evaluate(
+        "ReportOutbox.all().then(list => list.map(r => ({id: r.id, owner: r.owner, status: r.status})))"
+    )
+
+
+def test_a_refused_report_comes_back_with_its_photo_and_file(page, served, tmp_path):
+    app, _base = served
+    username, group = member_and_group(app)
+    before = count_cases(app)
+    _minx, miny, maxx, maxy = group.boundary.bounds
+    outside = tmp_path / "outside.geojson"  # well east of the town
+    outside.write_text(json.dumps({"type": "Point", "coordinates": [maxx + 2, (miny + maxy) / 2]}))
+    page.route("**/cases/preview", lambda route: route.abort())  # poor signal: no check before
+    open_form(page, "issue")
+    page.click("summary")
+    page.set_input_files("input[name=geofile]", str(outside))
+    page.select_option("select[name=category]", "garbage")
+    page.fill("textarea[name=description]", "被退回后照片还在")
+    page.set_input_files("input[name=photos]", str(jpeg_file(tmp_path)))
+    client_id = page.input_value("input[name=client_id]")
+    page.click(SUBMIT)
+
+    page.wait_for_selector(".field-error")  # the server's page, with the reason
+    page.wait_for_function("document.querySelector('input[name=photos]').files.length === 1")
+    page.wait_for_function("document.querySelector('input[name=geofile]').files.length === 1")
+    assert page.input_value("input[name=client_id]") == client_id
+    assert page.input_value("textarea[name=description]") == "被退回后照片还在"
+    assert page.evaluate("document.querySelector('input[name=photos]').files[0].name") == (
+        "photo.jpg"
+    )
+    assert page.evaluate("document.querySelector('input[name=geofile]').files[0].name") == (
+        "outside.geojson"
+    )
+    assert "photo.jpg" in page.text_content("#photo-list")
+    assert outbox_records(page) == [{"id": client_id, "owner": username, "status": "refused"}]
+    assert page.locator("#outbox li").count() == 0  # the one being corrected is not listed
+    assert count_cases(app) == before
+
+    page.unroute("**/cases/preview")
+    page.set_input_files("input[name=geofile]", [])
+    point = group.boundary.representative_point()
+    page.fill("textarea[name=geometry]", f"{point.x:.7f},{point.y:.7f}")
+    page.wait_for_function("document.getElementById('preview').classList.contains('ok')")
+    page.click(SUBMIT)
+    page.wait_for_url(CASE_PAGE)
+
+    case = newest_case(app)
+    assert count_cases(app) == before + 1
+    assert (case.client_id, case.description, len(case.photos)) == (
+        client_id,
+        "被退回后照片还在",
+        1,
+    )
+    page.goto("/cases")
+    assert outbox_records(page) == []
+
+
+def test_a_shared_phone_sends_each_report_as_its_owner(browser, served):
+    app, base = served
+    owner, group = member_and_group(app)
+    other = another_member(app, owner)
+    before = count_cases(app)
+    context = browser.new_context(
+        viewport=PHONE, service_workers="block", base_url=base, bypass_csp=True
+    )
+    page = context.new_page()
+    posts = []
+
+    def count_posts(route):
+        if route.request.method == "POST":
+            posts.append(route.request.url)
+        route.continue_()
+
+    login(page, base, owner)
+    open_form(page, "issue")
+    context.set_offline(True)
+    fill_issue(page, group, "dust", "甲在共用手机上的离线上报")
+    page.click(SUBMIT)
+    page.wait_for_selector("#outbox li")
+    [queued] = outbox_records(page)
+    assert queued["owner"] == owner
+
+    # The owner logs out before the network returns; a colleague logs in on the same phone.
+    page.close()
+    context.set_offline(False)
+    page = context.new_page()
+    page.route("**/cases/new/**", count_posts)
+    page.goto("/")
+    logout(page)
+    login(page, base, other)
+    page.goto("/cases")
+    page.wait_for_selector("#outbox-others:not([hidden])")
+    page.evaluate("ReportOutbox.flush()")
+    page.click("#outbox-send")
+    page.wait_for_timeout(1000)
+    page.evaluate("ReportOutbox.flush()")
+
+    assert posts == []
+    assert page.locator("#outbox li").count() == 0
+    assert outbox_records(page) == [queued]  # untouched: still waiting for its owner
+    assert count_cases(app) == before
+
+    logout(page)
+    login(page, base, owner)
+    page.goto("/cases")
+    page.wait_for_function("document.querySelectorAll('#outbox li').length === 0", timeout=30_000)
+    page.wait_for_function("ReportOutbox.all().then(list => list.length === 0)", timeout=30_000)
+    context.close()
+
+    assert len(posts) == 1
+    assert count_cases(app) == before + 1
+    case = newest_case(app)
+    with app.app_context():
+        reporter = db.session.get(User, case.reporter_id).username
+    assert (case.client_id, reporter) == (queued["id"], owner)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_touch_targets_are_44_px_on_a_phone(page, lang):
+    page.goto(f"/cases/new/farmland?lang={lang}")
+    page.wait_for_function("window.reportMap && window.reportMap.map")
+    page.click(".leaflet-draw-draw-polygon")  # shows the draw actions too
+    targets = page.evaluate(
+        """() => [...document.querySelectorAll(
+              '.topbar a, .topbar button, .leaflet-control-zoom a, .leaflet-draw-toolbar a')]
+            .filter(el => el.offsetParent !== null)
+            .map(el => { const r = el.getBoundingClientRect();
+                         return [el.textContent.trim() || el.className, r.width, r.height]; })"""
+    )
+    small = [t for t in targets if t[1] < 44 or t[2] < 44]
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+    assert len(targets) >= 10
+    assert small == []
+    assert widths[0] <= widths[1] == PHONE["width"]
+
+
+def test_text_typed_after_drawing_on_gaode_is_read_as_wgs84(page, served):
+    app, _base = served
+    _user, group = member_and_group(app)
+    page.route("https://**", lambda route: route.abort())
+    app.config["BASEMAP"] = "gaode"
+    try:
+        open_form(page, "issue")
+        a, _b, c, _d = inner_square(group)
+        page.evaluate(
+            "(p) => { reportMap.shapes.addLayer(L.marker([p[1], p[0]])); reportMap.useDrawn(); }",
+            list(a),
+        )
+        drawn_crs = page.input_value("select[name=crs]")
+        assert page.is_hidden("#crs-note")
+        page.click("summary")
+        page.fill("textarea[name=geometry]", f"{c[0]:.7f},{c[1]:.7f}")
+        typed_crs = page.input_value("select[name=crs]")
+        note = page.text_content("#crs-note")
+        page.select_option("select[name=crs]", "GCJ02")  # the user's own choice is kept
+        page.fill("textarea[name=geometry]", f"{a[0]:.7f},{a[1]:.7f}")
+        chosen_crs = page.input_value("select[name=crs]")
+    finally:
+        app.config["BASEMAP"] = "none"
+
+    assert (drawn_crs, typed_crs, chosen_crs) == ("GCJ02", "EPSG:4326", "GCJ02")
+    assert "WGS-84" in note and page.is_visible("#crs-note") is False
+
+
+def test_the_report_forms_are_kept_for_a_first_offline_visit(browser, served):
+    app, base = served
+    username, _group = member_and_group(app)
+    context = browser.new_context(viewport=PHONE, base_url=base, bypass_csp=True)
+    page = context.new_page()
+    login(page, base, username)
+    page.goto("/cases")  # any page with the outbox registers the service worker
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function(
+        """() => caches.open('wangge-report-v1').then(cache => Promise.all(
+              ['issue', 'illegal_building', 'farmland'].map(k => cache.match('/cases/new/' + k))))
+            .then(hits => hits.every(Boolean))""",
+        timeout=30_000,
+    )
+
+    context.set_offline(True)
+    page.goto("/cases/new/illegal_building")
+    page.wait_for_function("window.reportMap && window.reportMap.map")
+    kind = page.get_attribute("#report-form", "data-kind")
+    user = page.get_attribute("#outbox", "data-user")
+    context.set_offline(False)
+    context.close()
+
+    assert (kind, user) == ("illegal_building", username)

@@ -1,9 +1,21 @@
-"""Every route × every kind of user: the status each one gets, and no route without a row here."""
+"""Every route × method × kind of user: the status each one gets, and no route without a row here.
+
+The table is keyed on (URL rule, method) as app.url_map has them: a new method on an existing
+endpoint, or a second URL rule for one endpoint, fails test_every_route_has_a_row until it gets one.
+"""
+
+from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
+from inspection import db
+from inspection.deadlines import DEFAULT_DAYS
+from inspection.models import GridCell, User
 from tests.conftest import csrf_token, login
-from tests.test_report_forms import seed_town
+from tests.test_report_forms import IN_A1, seed_town
 
 # The kinds of user the issue names, as users of the seeded town (tests/test_report_forms.py):
 # the case lies in group PG01-01 of village PG01.
@@ -17,6 +29,9 @@ USERS = {
     "admin": "admin",
 }
 KINDS = list(USERS)
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Values the placeholders take when a row's path is matched against app.url_map (no database).
+SAMPLE_IDS = {"case": 1, "photo": 1, "user_a2": 2, "cell_a1": 4, "cell_a2": 5, "cz_a": 3}
 
 
 def everyone(status: int, anonymous: int = 302, **others: int) -> dict[str, int]:
@@ -24,99 +39,244 @@ def everyone(status: int, anonymous: int = 302, **others: int) -> dict[str, int]
     return {"anonymous": anonymous, **dict.fromkeys(KINDS[1:], status), **others}
 
 
+@dataclass(frozen=True)
+class Row:
+    """One route and method: the URL to call, the form sent, and the status for each kind of user.
+
+    Paths and form values may hold {case}, {photo}, {user_a2}, {cell_a1}, {cell_a2}, {cz_a} (ids in
+    the seeded town) and {me} (the caller's login; wgy_a1 for the anonymous visitor).
+    """
+
+    endpoint: str
+    method: str
+    path: str
+    expected: dict[str, int]
+    body: dict = field(default_factory=dict)
+    anonymous_to: str = "/auth/login"  # where a 302 sends the anonymous visitor
+
+
 HIDDEN = {"other_group": 404}  # the case is outside that user's grid
 ADMIN_ONLY = everyone(403, admin=200)
+ADMIN_SAVES = everyone(403, admin=303)
 FIELD_STAFF_REDIRECT = {"own_group": 302, "other_group": 302, "village_head": 302}
-# endpoint: (method, path with {case}/{photo} placeholders, body or None, expected status by kind)
-ROUTES = {
-    "home.index": ("GET", "/", None, everyone(200)),
-    "auth.login": ("GET", "/auth/login", None, everyone(200, anonymous=200)),
-    "auth.logout": ("POST", "/auth/logout", {}, everyone(302)),
-    "cases.case_list": ("GET", "/cases", None, everyone(200)),
-    "cases.new_case": ("GET", "/cases/new/issue", None, everyone(200)),
-    "cases.detail": ("GET", "/cases/{case}", None, everyone(200, **HIDDEN)),
-    "cases.photo": ("GET", "/cases/{case}/photos/{photo}/thumb.jpg", None, everyone(200, **HIDDEN)),
-    "cases.grid_geojson": ("GET", "/cases/grid.json", None, everyone(200)),
-    "cases.fresh_token": ("GET", "/cases/csrf", None, everyone(200)),
-    "cases.preview": (
+NEW_PASSWORD = "changed-5678"
+REPORT = {  # a valid issue report inside group PG01-01
+    "client_id": "0d5c7a52-5a0e-4c55-9a57-2b1f6f1b8e01",
+    "source": "patrol",
+    "crs": "EPSG:4326",
+    "category": "garbage",
+    "geometry": IN_A1,
+}
+USER_FIELDS = {"role": "grid_member", "phone": "13900000000", "active": "y"}
+ROWS = [
+    Row("home.index", "GET", "/", everyone(200)),
+    Row("auth.login", "GET", "/auth/login", everyone(200, anonymous=200)),
+    # Logging in (again) with one's own login and password works for everyone.
+    Row(
+        "auth.login",
+        "POST",
+        "/auth/login",
+        everyone(302),
+        {"username": "{me}", "password": "demo1234"},
+        anonymous_to="/",
+    ),
+    Row("auth.logout", "POST", "/auth/logout", everyone(302)),
+    Row("cases.case_list", "GET", "/cases", everyone(200)),
+    Row("cases.new_case", "GET", "/cases/new/issue", everyone(200)),
+    # Anyone may report inside his grid; the neighbouring 网格员 is refused outside his own.
+    Row("cases.new_case", "POST", "/cases/new/issue", everyone(303, other_group=422), REPORT),
+    Row("cases.detail", "GET", "/cases/{case}", everyone(200, **HIDDEN)),
+    # Correcting a report: its 网格员, the village head and above, not the officer (who acts on it).
+    Row("case_edit.edit", "GET", "/cases/{case}/edit", everyone(200, officer=403, **HIDDEN)),
+    Row(
+        "case_edit.edit",
+        "POST",
+        "/cases/{case}/edit",
+        everyone(303, officer=403, **HIDDEN),
+        {
+            "expected_version": "1",
+            "title": "河边垃圾",
+            "source": "patrol",
+            "category": "garbage",
+            "found_on": "",
+            "description": "桥下",
+        },
+    ),
+    Row("cases.photo", "GET", "/cases/{case}/photos/{photo}/thumb.jpg", everyone(200, **HIDDEN)),
+    Row("cases.grid_geojson", "GET", "/cases/grid.json", everyone(200)),
+    Row("cases.fresh_token", "GET", "/cases/csrf", everyone(200)),
+    Row(
+        "cases.preview",
         "POST",
         "/cases/preview",
-        {"geometry": "113.0025,30.005", "crs": "EPSG:4326"},
         everyone(200, other_group=422),  # a 网格员 reports only inside his own grid
+        {"geometry": "113.0025,30.005", "crs": "EPSG:4326"},
     ),
-    "cases.service_worker": ("GET", "/sw.js", None, everyone(200, anonymous=200)),
+    Row("cases.service_worker", "GET", "/sw.js", everyone(200, anonymous=200)),
     # Voiding is for the village head and above; the 网格员 and the officer see the case but may not.
-    "actions.act": (
+    Row(
+        "actions.act",
         "POST",
         "/cases/{case}/actions/void",
-        {"note": "重复上报", "expected_version": "1"},  # the version the case page shows
         everyone(303, own_group=403, officer=403, **HIDDEN),
+        {"note": "重复上报", "expected_version": "1"},  # the version the case page shows
     ),
-    "dashboard.index": ("GET", "/dashboard", None, everyone(200)),
-    "dashboard.report": ("GET", "/report?year=2026", None, everyone(200)),
-    "dashboard.report_json": ("GET", "/report.json?year=2026", None, everyone(200)),
-    "dashboard.ledger": ("GET", "/ledgers/issue.csv", None, everyone(200)),
+    Row("dashboard.index", "GET", "/dashboard", everyone(200)),
+    Row("dashboard.report", "GET", "/report?year=2026", everyone(200)),
+    Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
+    Row("dashboard.ledger", "GET", "/ledgers/issue.csv", everyone(200)),
     # Field staff land on their own group's or village's map; a 网格员 sees no village map.
-    "maps.town": ("GET", "/map", None, everyone(200, **FIELD_STAFF_REDIRECT)),
-    "maps.village": (
-        "GET",
-        "/map/village/PG01",
-        None,
-        everyone(200, own_group=404, other_group=404),
-    ),
-    "maps.group": ("GET", "/map/group/PG01-01", None, everyone(200, other_group=404)),
-    "maps.data": ("GET", "/map/data.geojson", None, everyone(200)),
-    "api.landing": ("GET", "/api/", None, everyone(200, anonymous=401)),
-    "api.conformance": ("GET", "/api/conformance", None, everyone(200, anonymous=401)),
-    "api.collections": ("GET", "/api/collections", None, everyone(200, anonymous=401)),
-    "api.collection": ("GET", "/api/collections/issues", None, everyone(200, anonymous=401)),
-    "api.items": ("GET", "/api/collections/issues/items", None, everyone(200, anonymous=401)),
-    "api.item": (
+    Row("maps.town", "GET", "/map", everyone(200, **FIELD_STAFF_REDIRECT)),
+    Row("maps.village", "GET", "/map/village/PG01", everyone(200, own_group=404, other_group=404)),
+    Row("maps.group", "GET", "/map/group/PG01-01", everyone(200, other_group=404)),
+    Row("maps.data", "GET", "/map/data.geojson", everyone(200)),
+    Row("api.landing", "GET", "/api/", everyone(200, anonymous=401)),
+    Row("api.conformance", "GET", "/api/conformance", everyone(200, anonymous=401)),
+    Row("api.openapi", "GET", "/api/openapi", everyone(200, anonymous=401)),
+    Row("api.docs", "GET", "/api/docs", everyone(200, anonymous=401)),
+    Row("api.collections", "GET", "/api/collections", everyone(200, anonymous=401)),
+    Row("api.collection", "GET", "/api/collections/issues", everyone(200, anonymous=401)),
+    Row("api.items", "GET", "/api/collections/issues/items", everyone(200, anonymous=401)),
+    Row(
+        "api.item",
         "GET",
         "/api/collections/issues/items/{case}",
-        None,
         everyone(200, anonymous=401, **HIDDEN),
     ),
-    "admin.users": ("GET", "/admin/users", None, ADMIN_ONLY),
-    "admin.user_new": ("GET", "/admin/users/new", None, ADMIN_ONLY),
-    "admin.user_edit": ("GET", "/admin/users/1", None, ADMIN_ONLY),
-    "admin.grid": ("GET", "/admin/grid", None, ADMIN_ONLY),
-    "admin.grid_cell": ("GET", "/admin/grid/PG01", None, ADMIN_ONLY),
-    "admin.deadlines": ("GET", "/admin/deadlines", None, ADMIN_ONLY),
-    "account.password": ("GET", "/account/password", None, everyone(200)),
-    "audit.index": ("GET", "/audit", None, everyone(403, supervisor=200, admin=200)),
-    "static": ("GET", "/static/css/app.css", None, everyone(200, anonymous=200)),
-}
+    Row("admin.users", "GET", "/admin/users", ADMIN_ONLY),
+    Row("admin.user_new", "GET", "/admin/users/new", ADMIN_ONLY),
+    Row(
+        "admin.user_new",
+        "POST",
+        "/admin/users/new",
+        ADMIN_SAVES,
+        {
+            **USER_FIELDS,
+            "username": "wgy_new",
+            "display_name": "新网格员",
+            "cell_ids": ["{cell_a2}"],
+            "password": "new-user-5678",
+        },
+    ),
+    Row("admin.user_edit", "GET", "/admin/users/1", ADMIN_ONLY),
+    Row(
+        "admin.user_edit",
+        "POST",
+        "/admin/users/{user_a2}",
+        ADMIN_SAVES,
+        {**USER_FIELDS, "display_name": "二组网格员", "cell_ids": ["{cell_a2}"]},
+    ),
+    Row("admin.grid", "GET", "/admin/grid", ADMIN_ONLY),
+    Row("admin.grid_cell", "GET", "/admin/grid/PG01", ADMIN_ONLY),
+    Row(
+        "admin.grid_cell",
+        "POST",
+        "/admin/grid/PG01",
+        ADMIN_SAVES,
+        {"name": "平岗村", "member_ids": ["{cz_a}"]},
+    ),
+    Row("admin.deadlines", "GET", "/admin/deadlines", ADMIN_ONLY),
+    Row(
+        "admin.deadlines",
+        "POST",
+        "/admin/deadlines",
+        ADMIN_SAVES,
+        {**{key: str(days) for key, days in DEFAULT_DAYS.items()}, "garbage": "5"},
+    ),
+    Row("account.password", "GET", "/account/password", everyone(200)),
+    # Everyone may change his own password, knowing the current one.
+    Row(
+        "account.password",
+        "POST",
+        "/account/password",
+        everyone(303),
+        {
+            "old_password": "demo1234",
+            "new_password": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    ),
+    Row("audit.index", "GET", "/audit", everyone(403, supervisor=200, admin=200)),
+    Row("static", "GET", "/static/css/app.css", everyone(200, anonymous=200)),
+]
+
+
+def url_map_pairs(app) -> dict[tuple[str, str], str]:
+    """(URL rule, method) → endpoint for every route of the app, leaving out `static`."""
+    return {
+        (rule.rule, method): rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - IGNORED_METHODS
+    }
+
+
+def row_pair(adapter, row: Row) -> tuple[str, str]:
+    """The (URL rule, method) a row's request reaches; fails if it reaches another endpoint."""
+    path = row.path.format(**SAMPLE_IDS).split("?")[0]
+    try:
+        rule, _args = adapter.match(path, method=row.method, return_rule=True)
+    except (HTTPException, RequestRedirect) as exc:
+        pytest.fail(f"{row.method} {row.path} (row of {row.endpoint}) matches no route: {exc!r}")
+    assert rule.endpoint == row.endpoint, f"{row.method} {row.path} reaches {rule.endpoint}"
+    return rule.rule, row.method
 
 
 def test_every_route_has_a_row(app):
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    adapter = app.url_map.bind("localhost")
+    rows = [row_pair(adapter, row) for row in ROWS if row.endpoint != "static"]
+    routes = url_map_pairs(app)
 
-    missing = sorted(endpoints - set(ROUTES))
-    stale = sorted(set(ROUTES) - endpoints)
+    twice = sorted({pair for pair in rows if rows.count(pair) > 1})
+    missing = sorted(f"{routes[p]}: {p[1]} {p[0]}" for p in set(routes) - set(rows))
+    stale = sorted(f"{p[1]} {p[0]}" for p in set(rows) - set(routes))
 
-    assert not missing, f"routes without a row in ROUTES: {missing}"
+    assert not twice, f"two rows for one route and method: {twice}"
+    assert not missing, f"routes and methods without a row in ROWS: {missing}"
     assert not stale, f"rows for routes that no longer exist: {stale}"
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("endpoint", sorted(ROUTES))
-def test_route_by_user(app, client, endpoint, kind):
+def town_ids(app) -> dict:
+    """The seeded town's case and photo, and the user and cell ids the rows' forms name."""
     ids = seed_town(app)
-    method, path, body, expected = ROUTES[endpoint]
+    with app.app_context():
+        s = db.session()
+        users = dict(s.execute(select(User.username, User.id)).all())
+        cells = dict(s.execute(select(GridCell.code, GridCell.id)).all())
+    return {
+        **ids,
+        "user_a2": users["wgy_a2"],
+        "cz_a": users["cz_a"],
+        "cell_a1": cells["PG01-01"],
+        "cell_a2": cells["PG01-02"],
+    }
+
+
+def fill(value, ids: dict):
+    """A form value (or list of values) with its placeholders filled in."""
+    if isinstance(value, list):
+        return [fill(v, ids) for v in value]
+    return value.format(**ids)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.endpoint}-{row.method}")
+def test_route_by_user(app, client, row, kind):
+    ids = {**town_ids(app), "me": USERS[kind] or "wgy_a1"}
     if USERS[kind]:
         login(client, USERS[kind])
-    url = path.format(**ids)
+    url = row.path.format(**ids)
 
-    if method == "GET":
+    if row.method == "GET":
         response = client.get(url)
     else:
         token = csrf_token(client, "/auth/login" if kind == "anonymous" else "/cases/new/issue")
-        response = client.post(url, data={**body, "csrf_token": token})
+        data = {key: fill(value, ids) for key, value in row.body.items()}
+        response = client.open(url, method=row.method, data={**data, "csrf_token": token})
 
     status, location = response.status_code, response.headers.get("Location", "")
     body = response.get_data()[:300]
     response.close()
-    assert status == expected[kind], body
+    assert status == row.expected[kind], body
     if status == 302 and kind == "anonymous":
-        assert "/auth/login" in location
+        assert location.split("?")[0].endswith(row.anonymous_to), location

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app import create_app
 from inspection import db, migrate
@@ -15,17 +15,88 @@ from tests.test_app import seed
 SPOOF = "203.0.113.9"  # an address a client may claim in X-Forwarded-For
 
 
-def test_every_response_carries_the_headers(client):
-    for path in ["/auth/login", "/", "/no-such-page", "/static/css/app.css"]:
-        response = client.get(path)
-        headers = response.headers
+def assert_security_headers(response) -> None:
+    """The CSP (our own origin only, no inline scripts without a nonce) and nosniff."""
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "object-src 'none'" in csp
+    assert "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def fragile_app(tmp_path):
+    """An app whose errors are answered, not raised: a tiny body limit and a view that fails."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "PROPAGATE_EXCEPTIONS": False,  # answer 500 as in production
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fragile.sqlite3'}",
+            "PHOTO_DIR": str(tmp_path / "photos"),
+            "MAX_CONTENT_LENGTH": 1024,
+        }
+    )
+
+    def fail():
+        raise RuntimeError("a bug in a view")
+
+    app.add_url_rule("/test-failure", "test_failure", fail)
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+    return app
+
+
+def answers(app, client, tmp_path):
+    """(what, response) for pages, errors 403/404/413/429/500, static files and API answers."""
+    seed(app)
+    for path in ["/auth/login", "/no-such-page", "/static/css/app.css"]:
+        yield path, client.get(path)
+    yield "API without login", client.get("/api/collections")
+    token = csrf_token(client, "/auth/login")
+    for _ in range(10):  # failed logins: slowed down, then refused with 429
+        response = client.post(
+            "/auth/login",
+            data={"username": "zhangzhen", "password": "wrong", "csrf_token": token},
+        )
+        if response.status_code == 429:
+            break
+        response.close()
+    yield "throttled login", response
+    with app.app_context():
+        db.session.execute(delete(LoginThrottle))
+        db.session.commit()
+    login(client, "zhangzhen")
+    for path in ["/", "/admin/users"]:  # 200; 403 for a supervisor
+        yield path, client.get(path)
+    yield "API JSON", client.get("/api/collections")
+
+    fragile = fragile_app(tmp_path)
+    other = fragile.test_client()
+    yield "failing view", other.get("/test-failure")
+    yield "large body", other.post("/auth/login", data={"username": "x" * 4096})
+    fragile.extensions["db_engine"].dispose()
+
+
+def test_every_response_carries_the_headers(app, client, tmp_path):
+    seen = {}
+    for what, response in answers(app, client, tmp_path):
+        seen[what] = response.status_code, response.mimetype
+        assert_security_headers(response)
         response.close()
 
-        csp = headers["Content-Security-Policy"]
-        assert "default-src 'self'" in csp and "object-src 'none'" in csp
-        assert "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
-        assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
-        assert headers["X-Content-Type-Options"] == "nosniff"
+    assert seen == {
+        "/auth/login": (200, "text/html"),
+        "/no-such-page": (404, "text/html"),
+        "/static/css/app.css": (200, "text/css"),
+        "API without login": (401, "application/json"),
+        "throttled login": (429, "text/html"),
+        "/": (200, "text/html"),
+        "/admin/users": (403, "text/html"),
+        "API JSON": (200, "application/json"),
+        "failing view": (500, "text/html"),
+        "large body": (413, "text/html"),
+    }
 
 
 def test_inline_scripts_carry_the_response_nonce(app, client):

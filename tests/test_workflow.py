@@ -215,7 +215,7 @@ def attempt(session, case, user, key: str, inputs: dict) -> str:
     return outcome
 
 
-@pytest.mark.parametrize("kind", ["issue", "illegal_building"])
+@pytest.mark.parametrize("kind", ["issue", "illegal_building", "farmland"])
 @pytest.mark.parametrize("status", STATUSES)
 def test_every_persona_may_take_exactly_the_expected_actions(session, town, kind, status):
     grid, users = town

@@ -2,10 +2,9 @@
 (function () {
   "use strict";
 
-  function drawCharts(data) {
+  function drawCharts(data, t) {
     if (typeof Chart === "undefined") return;
-    var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
-    var months = data.monthly.months.map(function (m) { return zh ? m + "月" : String(m); });
+    var months = data.monthly.months.map(function (m) { return t.month.replace("{m}", m); });
     var issues = data.monthly.kinds.issue;
     var monthly = document.getElementById("chart-monthly");
     if (monthly) {
@@ -14,8 +13,8 @@
         data: {
           labels: months,
           datasets: [
-            { label: zh ? "发现问题" : "Issues found", data: issues.found, backgroundColor: "#f08c00" },
-            { label: zh ? "整改完成" : "Rectified", data: issues.fixed, backgroundColor: "#2f9e44" }
+            { label: t.found, data: issues.found, backgroundColor: "#f08c00" },
+            { label: t.rectified, data: issues.fixed, backgroundColor: "#2f9e44" }
           ]
         },
         options: {
@@ -30,7 +29,7 @@
         type: "bar",
         data: {
           labels: data.restored.labels,
-          datasets: [{ label: zh ? "复耕面积（亩）" : "Restored (mu)", data: data.restored.mu, backgroundColor: "#1c7ed6" }]
+          datasets: [{ label: t.restored_mu, data: data.restored.mu, backgroundColor: "#1c7ed6" }]
         },
         options: {
           indexAxis: "y", responsive: true, maintainAspectRatio: false,
@@ -59,6 +58,7 @@
   }
 
   var source = document.getElementById("dashboard-data");
-  if (source) drawCharts(JSON.parse(source.textContent));
+  var labels = document.getElementById("dashboard-labels");
+  if (source && labels) drawCharts(JSON.parse(source.textContent), JSON.parse(labels.textContent));
   bindCopy();
 })();

@@ -61,10 +61,11 @@
     ".map-label{background:none;border:0}.map-label span{position:absolute;transform:translate(-50%,-50%);",
     "white-space:nowrap;font:600 13px/1.2 system-ui,sans-serif;color:#1d2530;",
     "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}.map-label-link span{cursor:pointer;text-decoration:underline dotted}",
+    ".map-label-top span{font-size:15px;font-weight:700}",
     ".map-legend,.map-box{background:#fff;padding:6px 8px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);",
     "font:13px/1.6 system-ui,sans-serif;max-width:16rem}",
     ".map-legend summary{cursor:pointer;list-style-position:inside}.map-legend-area{display:inline-block;width:14px;height:10px;border:2px solid;vertical-align:middle;",
-    "background:rgba(217,72,15,.3)}.map-box label{display:block;cursor:pointer}.map-box input{width:auto;min-height:0;margin:0 4px 0 0}",
+    "background:rgba(217,72,15,.3)}.map-legend-outline{border-style:dashed;background:none}.map-box label{display:block;cursor:pointer}.map-box input{width:auto;min-height:0;margin:0 4px 0 0}",
     ".map-ramp i{display:inline-block;width:18px;height:10px}.map-error{background:#fff3bf}",
     ".map-popup{min-width:12rem;font-size:13px;line-height:1.5}.map-popup strong{font-size:14px}",
     ".map-badge{display:inline-block;color:#fff;border-radius:999px;padding:0 6px;font-size:12px}",
@@ -167,6 +168,39 @@
   }
 
   // ---- grid cells: boundaries, labels, click-through, shading --------------------------------
+  var LABEL_DROP_PX = 14;  // a "top" label's middle lies this far below the top of its cell in view
+
+  /** Where a cell's "top" label goes: LABEL_DROP_PX below the top of the cell's part in view,
+   * in the middle of the widest stretch of the cell along that line (even-odd over its rings);
+   * a container point, or null when the cell is not in view. */
+  function topLabelPoint(map, layer) {
+    var size = map.getSize(), rings = [], top = Infinity, bottom = -Infinity;
+    (function walk(lls) {
+      if (!lls.length) return;
+      if (lls[0] instanceof L.LatLng) {
+        var ring = lls.map(function (ll) { return map.latLngToContainerPoint(ll); });
+        ring.forEach(function (p) { top = Math.min(top, p.y); bottom = Math.max(bottom, p.y); });
+        rings.push(ring);
+      } else lls.forEach(walk);
+    })(layer.getLatLngs());
+    var y = Math.max(top, 0) + LABEL_DROP_PX;
+    if (y > Math.min(bottom, size.y)) return null;
+    var xs = [];
+    rings.forEach(function (ring) {
+      for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        var a = ring[i], b = ring[j];
+        if ((a.y > y) !== (b.y > y)) xs.push(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y));
+      }
+    });
+    xs.sort(function (a, b) { return a - b; });
+    var best = null;
+    for (var k = 0; k + 1 < xs.length; k += 2) {
+      var left = Math.max(xs[k], 0), right = Math.min(xs[k + 1], size.x);
+      if (right > left && (!best || right - left > best[1] - best[0])) best = [left, right];
+    }
+    return best ? L.point((best[0] + best[1]) / 2, y) : null;
+  }
+
   var RAMPS = { open: ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#8c2d04"],
                 mu: ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"] };
 
@@ -205,21 +239,34 @@
         if (o.link && level !== "town") l.on("click", function () { go(f.properties.code); });
       }
     }).addTo(map);
-    var labels = L.layerGroup().addTo(map);
+    var labels = L.layerGroup().addTo(map), top = o.labelAt === "top", placed = [];
     if (o.labels) {
-      o.data.features.forEach(function (f) {
-        var p = f.properties, linked = !!o.link && level !== "town";
-        L.marker(fromWgs84(map, p.lp[0], p.lp[1]), {
+      layer.eachLayer(function (l) {
+        var p = l.feature.properties, linked = !!o.link && level !== "town";
+        var label = L.marker(fromWgs84(map, p.lp[0], p.lp[1]), {
           pane: "mapLabels",
           interactive: linked,
           keyboard: false,
           icon: L.divIcon({
-            className: "map-label" + (linked ? " map-label-link" : ""),
+            className: "map-label map-label-" + level + (top ? " map-label-top" : "") + (linked ? " map-label-link" : ""),
             iconSize: null,
             html: '<span data-code="' + esc(p.code) + '">' + esc(p.name) + "</span>"
           })
-        }).on("click", function () { if (linked) go(p.code); }).addTo(labels);
+        }).on("click", function () { if (linked) go(p.code); });
+        if (top) placed.push([l, label]);
+        else label.addTo(labels);
       });
+    }
+    if (placed.length) {
+      var place = function () {
+        placed.forEach(function (pair) {
+          var at = topLabelPoint(map, pair[0]);
+          if (at) labels.addLayer(pair[1].setLatLng(map.containerPointToLatLng(at)));
+          else labels.removeLayer(pair[1]);
+        });
+      };
+      map.on("moveend resize", place);
+      place();
     }
     st.control.addOverlay(L.layerGroup([layer, labels]).addTo(map), esc(o.name || words.boundaries));
     if (o.shadeSwitch) {
@@ -249,6 +296,18 @@
         }
       });
     }
+    return layer;
+  }
+
+  /** A geometry as a dashed outline that takes no clicks (a parcel as first reported). */
+  function outline(map, o) {
+    var st = state(map);
+    var layer = L.geoJSON(o.data, {
+      coordsToLatLng: st.coordsToLatLng,
+      style: { color: st.o.outlineColor || "#5b6573", weight: 2, dashArray: "6 4", fill: false,
+               interactive: false, className: "map-outline" }
+    }).addTo(map);
+    if (o.name) st.control.addOverlay(layer, esc(o.name));
     return layer;
   }
 
@@ -555,6 +614,7 @@
   global.MapApp = {
     setup: setup,
     cells: cells,
+    outline: outline,
     cases: cases,
     legend: legend,
     stats: stats,

@@ -1,6 +1,9 @@
 /* 网格巡查: the outbox. Reports are kept in IndexedDB (fields, geometry and photos as Blobs)
  * until the server has answered; they are sent again when the network returns. The server
- * finds a repeated report by its client_id, so a resend never makes a second case. */
+ * finds a repeated report by its client_id, so a resend never makes a second case.
+ * A phone may be shared: every report carries the username of who made it (#outbox's data-user),
+ * and only that user's reports are listed and sent; the others wait until their owner logs in.
+ * Reports kept from before owners were stored (no owner) go with whoever is logged in. */
 (function (root) {
   'use strict';
   var DB_NAME = 'wangge-outbox', STORE = 'reports', RETRY_MS = 20000;
@@ -33,6 +36,17 @@
   function put(record) { return tx('readwrite', function (s) { return s.put(record); }); }
   function remove(id) { return tx('readwrite', function (s) { return s.delete(id); }); }
   function get(id) { return tx('readonly', function (s) { return s.get(id); }); }
+  /* The logged-in user, as the page says ('' on a page without the outbox: then nothing is sent). */
+  function currentUser() {
+    var box = document.getElementById('outbox');
+    return box ? box.dataset.user || '' : '';
+  }
+
+  function isMine(record, user) {
+    user = user === undefined ? currentUser() : user;
+    return !!user && (!record.owner || record.owner === user);
+  }
+
   function all() {
     return tx('readonly', function (s) { return s.getAll(); })
       .then(function (list) { return (list || []).sort(function (a, b) { return a.created - b.created; }); })
@@ -55,6 +69,7 @@
       url: form.action,
       kind: form.dataset.kind,
       kindLabel: form.dataset.kindLabel || '',
+      owner: currentUser(),
       title: get('title') || form.dataset.kindLabel || '',
       created: Date.now(),
       status: 'waiting',
@@ -62,6 +77,23 @@
       fields: fields,
       files: files
     };
+  }
+
+  /* Put a record's files back into the form, each into its own input (photos, geofile). */
+  function restoreFiles(form, record) {
+    if (!root.DataTransfer || !record.files || !record.files.length) return [];
+    var byField = {};
+    record.files.forEach(function (f) { (byField[f.field] = byField[f.field] || []).push(f); });
+    return Object.keys(byField).filter(function (field) {
+      var input = form.elements[field];
+      if (!input || input.type !== 'file') return false;
+      var dt = new DataTransfer();
+      byField[field].slice(0, input.multiple ? undefined : 1).forEach(function (f) {
+        dt.items.add(new File([f.blob], f.name, { type: f.type }));
+      });
+      input.files = dt.files;
+      return true;
+    });
   }
 
   function toFormData(record, token) {
@@ -105,12 +137,13 @@
 
   function notify(event) { listeners.forEach(function (fn) { fn(event); }); }
 
-  /* Send every waiting report once, oldest first; stop at the first network failure. */
+  /* Send every waiting report of the logged-in user once, oldest first; stop at the first network failure. */
   function flush() {
     if (flushing || (root.navigator && navigator.onLine === false)) return Promise.resolve();
     flushing = true;
+    var user = currentUser();
     return all().then(function (records) {
-      var waiting = records.filter(function (r) { return r.status !== 'refused'; });
+      var waiting = records.filter(function (r) { return r.status !== 'refused' && isMine(r, user); });
       if (!waiting.length) return null;
       return freshToken().then(function (token) {
         var chain = Promise.resolve(true);
@@ -145,16 +178,28 @@
 
   function onChange(fn) { listeners.push(fn); }
 
-  /* Show the reports still waiting in #outbox, with a way to open or drop a refused one. */
+  /* Show the user's reports still waiting in #outbox, with a way to open or drop a refused one
+   * (not the refused one the form on this page is correcting), and how many other users' wait. */
   function render() {
     var box = document.getElementById('outbox');
     if (!box) return Promise.resolve();
     var i18n = JSON.parse((document.getElementById('report-i18n') || {}).textContent || '{}');
-    var list = box.querySelector('ul');
+    var list = box.querySelector('ul'), others = document.getElementById('outbox-others');
+    var form = document.getElementById('report-form');
+    var editing = form && form.elements.client_id ? form.elements.client_id.value : null;
     return all().then(function (records) {
-      box.hidden = records.length === 0;
+      var user = currentUser();
+      var mine = records.filter(function (r) {
+        return isMine(r, user) && !(r.status === 'refused' && r.id === editing);
+      });
+      var theirs = records.filter(function (r) { return !isMine(r, user); }).length;
+      box.hidden = mine.length === 0 && theirs === 0;
+      if (others) {
+        others.hidden = theirs === 0;
+        others.textContent = theirs ? (i18n.others || '{n}').replace('{n}', theirs) : '';
+      }
       list.innerHTML = '';
-      records.forEach(function (r) {
+      mine.forEach(function (r) {
         var li = document.createElement('li');
         li.dataset.id = r.id;
         var when = new Date(r.created).toLocaleString(document.documentElement.lang || 'zh-CN');
@@ -206,13 +251,18 @@
     setInterval(function () { flush(); }, RETRY_MS);
     render().then(flush);
     if ('serviceWorker' in navigator && root.isSecureContext && document.body.dataset.sw !== 'off') {
-      navigator.serviceWorker.register('/sw.js').catch(function () { /* offline pages unavailable */ });
+      // Once it runs, ask it to keep the report forms of this (logged-in) user for a first offline visit.
+      navigator.serviceWorker.register('/sw.js')
+        .then(function () { return navigator.serviceWorker.ready; })
+        .then(function (reg) { if (reg.active && currentUser()) reg.active.postMessage({ type: 'warm' }); })
+        .catch(function () { /* offline pages unavailable */ });
     }
   }
 
   root.ReportOutbox = {
     put: put, get: get, remove: remove, all: all, fromForm: fromForm, send: send,
-    flush: flush, render: render, onChange: onChange, freshToken: freshToken, start: start
+    flush: flush, render: render, onChange: onChange, freshToken: freshToken, start: start,
+    currentUser: currentUser, isMine: isMine, restoreFiles: restoreFiles
   };
   document.addEventListener('DOMContentLoaded', start);
 })(window);

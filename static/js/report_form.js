@@ -1,5 +1,7 @@
 /* 网格巡查 report form: a fresh client id, the photo's GPS as a suggestion, and a submit that
- * never loses the report: it is put in the outbox first, sent, and kept there while offline. */
+ * never loses the report: it is put in the outbox first, sent, and kept there while offline.
+ * A refused report stays in the outbox (marked refused) while the server's page shows why; that
+ * page, with the same client id, takes its photos and file back from the outbox. */
 (function (root) {
   'use strict';
   var G = root.ReportGeo, Outbox = root.ReportOutbox;
@@ -26,6 +28,7 @@
     setupSource(form);
     setupPhotos(form, map, i18n);
     restoreFromOutbox(form, map, i18n);
+    restoreRefused(form);
     root.addEventListener('pageshow', function (e) { if (e.persisted) { release(); say(''); } });
 
     form.addEventListener('submit', function (ev) {
@@ -60,9 +63,15 @@
         release();
         return Outbox.render();
       }
-      // Refused (422, 400, 413): show the server's own page with the reason and the values kept.
-      return Outbox.remove(record.id).then(function () {
-        if (result.code === 'too_large') { say(result.message || i18n.tooLarge, true); release(); return; }
+      // Too large: the form still holds everything; fewer or smaller photos are needed.
+      if (result.code === 'too_large') {
+        return Outbox.remove(record.id).then(function () { say(result.message || i18n.tooLarge, true); release(); });
+      }
+      // Refused (422, 400): keep the record (files too) and show the server's own page with the reason
+      // and the text values kept; that page puts the files back (restoreRefused). The client id stays.
+      record.status = 'refused';
+      record.message = result.message;
+      return Outbox.put(record).then(function () {
         say(result.message, true);
         return Outbox.freshToken().then(function (token) {
           if (token) form.elements.csrf_token.value = token;
@@ -129,27 +138,42 @@
     });
   }
 
+  /* Files put back from the outbox: list the photos as if just chosen. */
+  function filesBack(form, restored) {
+    if (restored.indexOf('photos') >= 0) form.elements.photos.dispatchEvent(new Event('change'));
+  }
+
   /* Opened from the outbox list (#outbox=<id>): put a refused report back in the form to fix it. */
   function restoreFromOutbox(form, map, i18n) {
     var match = /#outbox=([^&]+)/.exec(root.location.hash);
     if (!match) return;
     Outbox.get(decodeURIComponent(match[1])).then(function (record) {
-      if (!record) return;
+      if (!record || !Outbox.isMine(record)) return;
       record.fields.forEach(function (f) {
         var el = form.elements[f[0]];
         if (el && f[0] !== 'csrf_token' && !(el instanceof RadioNodeList)) el.value = f[1];
       });
-      if (root.DataTransfer && record.files.length) {
-        var dt = new DataTransfer();
-        record.files.forEach(function (f) { dt.items.add(new File([f.blob], f.name, { type: f.type })); });
-        form.elements.photos.files = dt.files;
-      }
+      filesBack(form, Outbox.restoreFiles(form, record));
       form.dataset.fresh = '0';
       var status = document.getElementById('submit-status');
       status.textContent = i18n.refused + (record.message || '');
       status.className = 'submit-status error';
       map.preview(true);
-    });
+      return Outbox.render();
+    }).catch(function () { /* no outbox here */ });
+  }
+
+  /* The server's page of a refused report (same client id): the text values are the server's,
+   * the photos and the file come back from the outbox record into their own (empty) inputs. */
+  function restoreRefused(form) {
+    if (form.dataset.fresh !== '0' || /#outbox=/.test(root.location.hash)) return;
+    Outbox.get(form.elements.client_id.value).then(function (record) {
+      if (!record || record.status !== 'refused' || !Outbox.isMine(record)) return;
+      var empty = Array.prototype.every.call(form.querySelectorAll('input[type=file]'), function (input) {
+        return !input.files.length;
+      });
+      if (empty) filesBack(form, Outbox.restoreFiles(form, record));
+    }).catch(function () { /* no outbox here */ });
   }
 
   document.addEventListener('DOMContentLoaded', init);

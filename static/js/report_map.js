@@ -1,6 +1,7 @@
 /* 网格巡查 report form: the map (Leaflet + leaflet-draw), my location, and the location preview.
  * The geometry field holds text in the system named by the crs field: drawn shapes are in the
- * basemap's system (GCJ02 on 高德), "my location" and photo GPS are WGS-84 (EPSG:4326). */
+ * basemap's system (GCJ02 on 高德), "my location" and photo GPS are WGS-84 (EPSG:4326). Text typed or
+ * pasted by hand after a drawing is read as WGS-84 again (with a notice), unless the user chose the crs. */
 (function (root) {
   'use strict';
   var G = root.ReportGeo;
@@ -15,6 +16,8 @@
     this.crsName = this.gcj ? 'GCJ02' : 'EPSG:4326'; // the system drawn points are in
     this.text = form.elements.geometry;
     this.crs = form.elements.crs;
+    this.crsNote = document.getElementById('crs-note');
+    this.crsByDrawing = false; // the crs select holds the drawing's system, not the user's choice
     this.areaBox = document.getElementById('draw-area');
     this.previewBox = document.getElementById('preview');
     this.locateBox = document.getElementById('locate-status');
@@ -142,6 +145,14 @@
   ReportMap.prototype.setText = function (text, crs) {
     this.text.value = text;
     if (this.crs) this.crs.value = crs;
+    this.crsByDrawing = crs !== 'EPSG:4326';
+    this.showCrsNote(false);
+  };
+
+  ReportMap.prototype.showCrsNote = function (show) {
+    if (!this.crsNote) return;
+    this.crsNote.hidden = !show;
+    this.crsNote.textContent = show ? this.i18n.crsReset || '' : '';
   };
 
   ReportMap.prototype.setInvalid = function (message) {
@@ -193,8 +204,21 @@
       body.append('crs', this.crs ? this.crs.value : 'EPSG:4326');
     }
     this.showPreview(this.i18n.checking, 'busy');
-    return fetch(this.form.dataset.previewUrl, { method: 'POST', body: body, credentials: 'same-origin' })
-      .then(function (r) { return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status }; }); })
+    var ask = function (retried) {
+      return fetch(self.form.dataset.previewUrl, { method: 'POST', body: body, credentials: 'same-origin' })
+        .then(function (r) { return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status }; }); })
+        .then(function (data) {
+          // A page kept offline carries an old token: take a fresh one and ask once more.
+          if (data.ok || data.code !== 'csrf' || retried || !root.ReportOutbox) return data;
+          return root.ReportOutbox.freshToken().then(function (token) {
+            if (!token) return data;
+            self.form.elements.csrf_token.value = token;
+            body.set('csrf_token', token);
+            return ask(true);
+          });
+        });
+    };
+    return ask(false)
       .then(function (data) {
         if (seq !== self.previewSeq) return null;
         if (data.choose) { self.offerFeatures(data.features); return data; }
@@ -220,8 +244,18 @@
   ReportMap.prototype.setupText = function () {
     var self = this, timer = null;
     var again = function () { clearTimeout(timer); timer = setTimeout(function () { self.preview(true); }, 600); };
-    this.text.addEventListener('input', again);
-    if (this.crs) this.crs.addEventListener('change', again);
+    this.text.addEventListener('input', function () {
+      // Typed or pasted by hand: no longer the drawing's GCJ-02 points but (by default) WGS-84 ones.
+      if (self.crsByDrawing && self.crs && self.crs.value !== 'EPSG:4326') {
+        self.crs.value = 'EPSG:4326';
+        self.showCrsNote(true);
+      }
+      self.crsByDrawing = false;
+      again();
+    });
+    if (this.crs) {
+      this.crs.addEventListener('change', function () { self.crsByDrawing = false; self.showCrsNote(false); again(); });
+    }
   };
 
   /* A vector file: the server reads it; one feature is taken, several are offered to pick from. */
