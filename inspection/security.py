@@ -14,6 +14,7 @@ TILE_HOSTS = {
     "gaode": ("https://*.is.autonavi.com",),
 }
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)", re.IGNORECASE)
+_STYLE_ELEMENT = re.compile(r"<style(?=[\s>])(?![^>]*\bnonce=)", re.IGNORECASE)
 
 
 def csp_nonce() -> str:
@@ -24,11 +25,14 @@ def csp_nonce() -> str:
 
 
 def with_nonce(trusted_html: str) -> Markup:
-    """Give the inline scripts of HTML we generated ourselves (folium's parts) this request's nonce.
+    """Give the inline scripts and style elements of HTML we generated ourselves (folium's parts)
+    this request's nonce.
 
     Only for markup built by our own code, never for anything holding user text unescaped.
     """
-    return Markup(_INLINE_SCRIPT.sub(f'<script nonce="{csp_nonce()}"', str(trusted_html)))
+    nonce = csp_nonce()
+    html = _INLINE_SCRIPT.sub(f'<script nonce="{nonce}"', str(trusted_html))
+    return Markup(_STYLE_ELEMENT.sub(f'<style nonce="{nonce}"', html))
 
 
 # leaflet-measure compiles its templates with Function(); only the map pages get 'unsafe-eval'.
@@ -43,8 +47,10 @@ def content_security_policy(nonce: str, basemap: str = "none", *, allow_eval: bo
         [
             "default-src 'self'",
             f"script-src 'self' 'nonce-{nonce}'{evaluate}",
-            # Leaflet and folium set style attributes on the elements they draw.
-            "style-src 'self' 'unsafe-inline'",
+            # <style> elements need the nonce, so injected markup cannot restyle or read the page
+            # through CSS; style attributes stay allowed: Leaflet and folium write them.
+            f"style-src 'self' 'nonce-{nonce}'",
+            "style-src-attr 'unsafe-inline'",
             f"img-src 'self' data: blob: {tiles}".rstrip(),
             "font-src 'self' data:",
             "connect-src 'self'",

@@ -21,7 +21,11 @@ def assert_security_headers(response) -> None:
     csp = headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "object-src 'none'" in csp
     assert "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
-    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert "'unsafe-inline'" not in directives["script-src"]
+    # <style> elements need the nonce; only style attributes (Leaflet's) may be inline.
+    assert "'unsafe-inline'" not in directives["style-src"]
+    assert any(v.startswith("'nonce-") for v in directives["style-src"])
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -172,3 +176,18 @@ def test_forwarded_headers_count_only_behind_a_configured_proxy(tmp_path, hops, 
     app.extensions["db_engine"].dispose()
     assert row.address == address
     assert keys == {"user:zhangzhen", f"addr:{address}"}
+
+
+def test_every_style_element_of_a_page_carries_the_nonce(app, client):
+    """A page's own <style> blocks carry this response's nonce; nothing else may style it."""
+    import re
+
+    from tests.test_report_forms import seed_town
+
+    seed_town(app)
+    login(client, "zhangzhen")
+    for path in ("/", "/cases", "/cases/new/issue", "/map", "/dashboard", "/audit", "/admin/users"):
+        response = client.get(path)
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
+        styles = re.findall(r"<style\b[^>]*>", response.get_data(as_text=True))
+        assert all(f'nonce="{nonce}"' in tag for tag in styles), (path, styles)

@@ -75,6 +75,9 @@
   function injectCss() {
     if (document.getElementById("map-app-css")) return;
     var style = document.createElement("style");
+    // The CSP admits a <style> only with this page's nonce, which the page's own tags carry.
+    var tagged = document.querySelector("style[nonce], script[nonce]");
+    if (tagged) style.nonce = tagged.nonce;
     style.id = "map-app-css";
     style.textContent = CSS;
     document.head.appendChild(style);
