@@ -28,6 +28,7 @@ class ListFilters:
     source: str | None = None
     category: str | None = None  # a category key or a category group (environment)
     group: GridCell | None = None
+    mine: bool = False  # only the cases the viewer is responsible for
 
     def query_args(self, **changes) -> dict:
         """The filters as URL query arguments (empty ones left out), with some changed."""
@@ -38,6 +39,7 @@ class ListFilters:
             "source": self.source,
             "category": self.category,
             "overdue": "1" if self.overdue else None,
+            "mine": "1" if self.mine else None,
         } | changes
         return {key: value for key, value in args.items() if value}
 
@@ -102,6 +104,7 @@ def case_conditions(
     source: str | None = None,
     category: str | None = None,
     overdue: bool = False,
+    responsible: User | None = None,
 ) -> list:
     """SQL conditions: the cases the user may see (all when None) passing the list filters."""
     conditions = [case_scope(user) if user is not None else true()]
@@ -117,6 +120,8 @@ def case_conditions(
         conditions.append(Case.category.in_(sorted(category_keys(category) or ())))
     if overdue:
         conditions.append(overdue_condition(today))
+    if responsible is not None:
+        conditions.append(Case.responsible_id == responsible.id)
     return conditions
 
 
@@ -156,6 +161,7 @@ def list_filters(session: Session, user: User, args) -> ListFilters:
     """
     kind = (args.get("kind") or "").strip()
     overdue = (args.get("overdue") or "").strip().lower() in TRUE_WORDS
+    mine = (args.get("mine") or "").strip().lower() in TRUE_WORDS
     source = (args.get("source") or "").strip()
     category = (args.get("category") or "").strip()
     group_code = (args.get("group") or "").strip()
@@ -177,6 +183,7 @@ def list_filters(session: Session, user: User, args) -> ListFilters:
         source if source in vocab.SOURCES else None,
         category if category_keys(category) else None,
         group,
+        mine,
     )
 
 
@@ -192,6 +199,7 @@ def case_list_query(user: User, filters: ListFilters, today: date) -> Select:
             source=filters.source,
             category=filters.category,
             overdue=filters.overdue,
+            responsible=user if filters.mine else None,
         )
     )
     if filters.overdue:
@@ -226,7 +234,7 @@ def home_overdue(session: Session, user: User, today: date) -> OverdueList:
         scope = "village"
         link_args = {"overdue": "1"} | ({"village": heads[0].code} if len(heads) == 1 else {})
     else:
-        scope, link_args = "mine", {"overdue": "1"}
+        scope, link_args = "mine", {"overdue": "1", "mine": "1"}
         query = query.where(Case.responsible_id == user.id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     cases = session.scalars(

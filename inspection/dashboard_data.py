@@ -140,7 +140,17 @@ def village_names(session: Session) -> dict[int, str]:
     return {cell_id: name for cell_id, name in rows}
 
 
-LEDGER_FILTERS = ("year", "status", "village", "group", "source", "category", "overdue", "bbox")
+LEDGER_FILTERS = (
+    "year",
+    "status",
+    "village",
+    "group",
+    "source",
+    "category",
+    "overdue",
+    "mine",
+    "bbox",
+)
 
 
 def ledger_filters(args) -> dict:

@@ -96,8 +96,9 @@ def select_cases(
 
     filters: year (found that year), status (key or open/fixed/closed), village (村 code),
     group (组 code), source (key), category (key, name or the group environment), overdue
-    (true: open past the deadline today) and bbox ("W,S,E,N" or 4 numbers, lon/lat: the cases
-    whose geometry intersects it) — the filters of the case list and the map.
+    (true: open past the deadline today), mine (true: those the user is responsible for) and
+    bbox ("W,S,E,N" or 4 numbers, lon/lat: the cases whose geometry intersects it) — the filters
+    of the case list and the map.
     """
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     if kind not in KIND_CHOICES:
@@ -120,6 +121,7 @@ def select_cases(
         source=source,
         category=category,
         overdue=_is_true(filters.get("overdue", False)),
+        responsible=user if user is not None and _is_true(filters.get("mine", False)) else None,
     )
     if "year" in filters:
         where.append(extract("year", Case.found_on) == int(filters["year"]))

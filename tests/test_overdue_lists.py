@@ -15,7 +15,7 @@ from inspection.case_lists import ListFilters, case_list_query, home_overdue, li
 from inspection.cases import create_case
 from inspection.errors import InvalidInput
 from inspection.history import record_change
-from inspection.models import GridCell, User
+from inspection.models import Case, GridCell, User
 from tests.conftest import login
 from tests.test_report_forms import seed_town
 from tests.test_workflow import create_canned_case, create_canned_grid, create_canned_users
@@ -263,3 +263,25 @@ def test_the_case_list_without_filters_is_unchanged(app, town):
     ids = listed_ids(html, 'id="case-list"')
     assert ids == sorted(ids, reverse=True) and set(town.values()) <= set(ids)
     assert ListFilters().query_args() == {}
+
+
+def test_a_grid_members_home_link_lists_just_his_cases(app, town):
+    """His group may hold overdue cases another person answers for: the link leaves those out."""
+    with app.app_context():
+        s = db.session()
+        db.begin_write(s)
+        other = s.scalars(select(User).where(User.username == "cz_a")).one()
+        s.get(Case, town["a1_later"]).deadline_on = date(2022, 5, 20)  # now overdue too
+        s.get(Case, town["a1_later"]).responsible = other
+        s.commit()
+    client = as_user(app, "wgy_a1")
+    html = client.get("/").get_data(as_text=True)
+    link = re.search(r'href="(/cases\?[^"]+)"', html[html.index('id="overdue"') :]).group(1)
+
+    mine = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    group = client.get("/cases?overdue=1").get_data(as_text=True)
+
+    assert "mine=1" in link and listed_ids(html) == [town["a1_issue"]]
+    assert listed_ids(mine, 'id="case-list"') == [town["a1_issue"]]
+    assert 'name="mine" value="1" checked' in mine
+    assert listed_ids(group, 'id="case-list"') == [town["a1_later"], town["a1_issue"]]
