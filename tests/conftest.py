@@ -132,3 +132,12 @@ def login(client, username: str, password: str = "demo1234"):
     return client.post(
         "/auth/login", data={"username": username, "password": password, "csrf_token": token}
     )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (the system's, as CI installs it), shared by the browser tests."""
+    from tests.browser_support import chromium
+
+    with chromium() as browser:
+        yield browser

@@ -1,26 +1,21 @@
 """The case page in headless Chromium, under the real CSP: a supervisor redraws a parcel and accepts it."""
 
-import os
 import re
-import tempfile
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import shapely
 from pyproj import Geod
 
-from app import create_app
 from geodata.maps import GROUP_COLORS, OUTLINE_COLOR
-from inspection import db, migrate, vocab
+from inspection import db, vocab
 from inspection.models import Case
+from tests.browser_support import make_app, serving
 from tests.test_acceptance_redraw import ACCEPTED, PARCEL, done_parcel, seed
 from tests.test_case_actions import as_user, post
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+pytest.importorskip("playwright.sync_api")
 GRS80 = Geod(ellps="GRS80")
 # PARCEL's corners are at 113.001/113.003 E, 30.001/30.003 N; its north-east corner is dragged here.
 DRAGGED_TO = (113.0038, 30.0036)
@@ -33,43 +28,12 @@ def grs80_m2(geom) -> float:
 
 
 @pytest.fixture(scope="module")
-def served():
+def served(tmp_path_factory):
     """The app on 127.0.0.1 in a thread, on a temporary SQLite database with the test town."""
-    from threading import Thread
-
-    from werkzeug.serving import make_server
-
-    tmp = Path(tempfile.mkdtemp(prefix="case-browser-"))
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test",
-            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp / "photos"),
-        }
-    )
-    with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
+    app = make_app(tmp_path_factory.mktemp("case-browser"))
     app.config["IDS"] = seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
-    app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium (the system's)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
+    with serving(app) as base:
+        yield app, base
 
 
 def console_error(message) -> bool:

@@ -1,61 +1,25 @@
 """The dashboard in headless Chromium, under the real CSP: charts drawn on a phone and a desktop."""
 
-import os
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from app import create_app
-from inspection import db, migrate
+from inspection import db
 from inspection.demo import load_demo
+from tests.browser_support import make_app, serving
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
-def base_url():
+def base_url(tmp_path_factory):
     """The demo town served on 127.0.0.1 in a thread, on a temporary SQLite database."""
-    from threading import Thread
-
-    from werkzeug.serving import make_server
-
-    tmp = Path(tempfile.mkdtemp(prefix="dashboard-browser-"))
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test",
-            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp / "photos"),
-        }
-    )
+    app = make_app(tmp_path_factory.mktemp("dashboard-browser"))
     with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
         load_demo(db.session(), today=date(2023, 6, 1))
         db.session().commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
-    app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium (the system's)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
+    with serving(app) as base:
+        yield base
 
 
 def chart_pixels(page, canvas_id: str) -> int:

@@ -1,62 +1,18 @@
 """Map pages in headless Chromium: no errors, nothing from other hosts, drawn counts, clicks and popups."""
 
-import contextlib
-import os
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 
-from app import create_app
 from geodata.crs import wgs84_to_gcj02
-from inspection import db, migrate
+from inspection import db
 from inspection.models import Case, GridCell
+from tests.browser_support import make_app, serving
 from tests.test_map_pages import case_specs, is_overdue, seed_town
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytest.importorskip("playwright.sync_api")
 MAP = "window[document.querySelector('.folium-map').id]"
-
-
-def make_app(tmp):
-    """An app on a fresh, migrated SQLite database in tmp."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp / "photos"),
-        }
-    )
-    with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
-    return app
-
-
-@contextlib.contextmanager
-def serving(app):
-    """Serve the app on 127.0.0.1 and a free port in a thread; yield its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        app.extensions["db_engine"].dispose()
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +35,6 @@ def demo_live(tmp_path_factory):
         session.commit()
     with serving(app) as base:
         yield app, base, demo
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium (the system's, as CI installs it)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 class Watch:

@@ -2,10 +2,7 @@
 
 import io
 import json
-import os
 import re
-import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -14,52 +11,26 @@ import shapely
 from PIL import Image
 from sqlalchemy import func, select
 
-from inspection import db, migrate
+from inspection import db
 from inspection.models import Case, GridCell, User
+from tests.browser_support import make_app, serving
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CASE_PAGE = re.compile(r"/cases/\d+$")
 SUBMIT = "#report-form button[type=submit]"
 PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="module")
-def served():
+def served(tmp_path_factory):
     """The app on 127.0.0.1 in a thread, on a migrated temporary SQLite database with the demo town."""
-    from werkzeug.serving import make_server
-
-    from app import create_app
-
-    tmp = Path(tempfile.mkdtemp(prefix="report-browser-"))
-    app = create_app(
-        {
-            "SECRET_KEY": "browser-test",
-            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp / "photos"),
-        }
-    )
+    app = make_app(tmp_path_factory.mktemp("report-browser"), TESTING=False)
     with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
         seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
-    app.extensions["db_engine"].dispose()
+    with serving(app) as base:
+        yield app, base
 
 
 def seed(app) -> None:
@@ -125,16 +96,6 @@ def jpeg_file(tmp_path: Path, name="photo.jpg") -> Path:
     Image.new("RGB", (120, 90), (40, 160, 60)).save(out, "JPEG")
     path.write_bytes(out.getvalue())
     return path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
