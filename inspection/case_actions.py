@@ -135,6 +135,8 @@ def _inputs(case: Case, key: str, day: date, action: Action | None) -> dict:
                 inputs[keyword] = value
         elif name == "deadline":
             inputs["deadline_on"] = _date(form.get("deadline_on", ""))
+        elif name == "acted_on":
+            inputs["acted_on"] = _date(form.get("acted_on", ""), "实际日期", "day it happened")
         elif name == "officers":
             inputs["officers"] = [v for v in form.getlist("officers") if v.strip()]
         elif name == "geometry" and action is not None:  # parsed only for those who may act
@@ -144,16 +146,17 @@ def _inputs(case: Case, key: str, day: date, action: Action | None) -> dict:
     return inputs
 
 
-def _date(text: str) -> date | None:
-    """A posted ISO date, None when empty; anything else is refused."""
+def _date(text: str, name_zh: str = "整改期限", name_en: str = "deadline") -> date | None:
+    """A posted ISO date, None when empty; anything else is refused, naming the field."""
     text = text.strip()
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
+        code = "bad_deadline" if name_en == "deadline" else "bad_date"
         raise InvalidInput(
-            "bad_deadline", f"整改期限不是有效日期：{text}", f"Not a valid date: {text}"
+            code, f"{name_zh}不是有效日期：{text}", f"Not a valid {name_en}: {text}"
         ) from None
 
 

@@ -83,9 +83,16 @@ DONE = Rule(
         "farmland": ("复耕完成", "Mark restored"),
     },
     {
-        "*": ("note", "photos"),
-        "illegal_building": ("note", "photos", "officers", "demolished_area", "area_reason"),
-        "farmland": ("note", "photos", "geometry"),
+        "*": ("note", "photos", "acted_on"),
+        "illegal_building": (
+            "note",
+            "photos",
+            "officers",
+            "acted_on",
+            "demolished_area",
+            "area_reason",
+        ),
+        "farmland": ("note", "photos", "acted_on", "geometry"),
     },
     ("note", "photos", "officers"),
 )
@@ -107,7 +114,7 @@ TRANSITIONS: dict[tuple[str, str], Rule] = {
             "illegal_building": ("开始拆除", "Start demolition"),
             "farmland": ("开始复耕", "Start restoration"),
         },
-        {"*": ("note",), "illegal_building": ("note", "officers")},
+        {"*": ("note", "acted_on"), "illegal_building": ("note", "officers", "acted_on")},
         ("officers",),
     ),
     ("assigned", "done"): DONE,
@@ -139,6 +146,7 @@ INPUTS = {
     "demolished_area": ("拆除面积（㎡）", "Demolished area (m²)"),
     "area_reason": ("拆除面积与占地面积不同的原因", "Why the demolished area differs"),
     "geometry": ("验收图斑（重新勾绘）", "Accepted parcel (redrawn)"),
+    "acted_on": ("实际日期（不填为今天）", "Day it happened (empty: today)"),
 }
 
 

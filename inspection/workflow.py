@@ -2,7 +2,7 @@
 
 import json
 import math
-from datetime import date
+from datetime import date, datetime
 
 import shapely
 from sqlalchemy import select
@@ -267,14 +267,47 @@ def void(session, case, actor, *, note, expected_version=None, today=None) -> St
     return _record(session, case, "void", actor, note=note, on=today, details=None)
 
 
+def _acted_on(case: Case, acted_on, today: date) -> date:
+    """The day the work was done: today, or an earlier day given, not before the last step."""
+    if acted_on is None:
+        return today
+    if not isinstance(acted_on, date) or isinstance(acted_on, datetime):
+        raise InvalidInput(
+            "bad_acted_on", "实际日期不是有效日期", "The day it happened is not a date"
+        )
+    if acted_on > today:
+        raise InvalidInput(
+            "acted_on_future",
+            f"实际日期（{acted_on}）不能晚于今天（{today}）",
+            f"The day it happened ({acted_on}) cannot be after today ({today})",
+        )
+    last = case.history[-1].on if case.history else case.found_on
+    if acted_on < last:
+        raise InvalidInput(
+            "acted_on_before_last_step",
+            f"实际日期（{acted_on}）不能早于上一步的日期（{last}）",
+            f"The day it happened ({acted_on}) cannot be before the last step ({last})",
+        )
+    return acted_on
+
+
 def start(
-    session, case, actor, *, note="", officers=(), expected_version=None, today=None
+    session,
+    case,
+    actor,
+    *,
+    note="",
+    officers=(),
+    acted_on=None,
+    expected_version=None,
+    today=None,
 ) -> StatusChange:
-    """开始整改/拆除/复耕: work under way; a demolition needs two certified officers."""
+    """开始整改/拆除/复耕: work under way; a demolition needs two officers certified that day."""
     today = _today(today)
     _prepare(session, case, actor, "start", "in_progress", expected_version)
-    details = _officers(session, case, officers, today)
-    return _record(session, case, "in_progress", actor, note=_text(note), on=today, details=details)
+    day = _acted_on(case, acted_on, today)
+    details = _officers(session, case, officers, day)
+    return _record(session, case, "in_progress", actor, note=_text(note), on=day, details=details)
 
 
 def complete(
@@ -288,15 +321,21 @@ def complete(
     demolished_area_m2=None,
     area_reason=None,
     accepted_geometry=None,
+    acted_on=None,
     expected_version=None,
     today=None,
 ) -> StatusChange:
-    """整改/拆除/复耕完成: needs a note and after photos; demolitions two officers and the area (m²)."""
+    """整改/拆除/复耕完成: needs a note and after photos; demolitions two officers and the area (m²).
+
+    acted_on: the day the work was finished when it is recorded later (default today); the
+    officers' certificates must be valid on it, and the year figures count it.
+    """
     today = _today(today)
     _prepare(session, case, actor, "complete", "done", expected_version)
+    day = _acted_on(case, acted_on, today)
     note = _text(note, ("note_required", "请填写整改情况说明", "Describe the work done"))
     photos = _after_photos(session, case, after_photo_ids)
-    details = {"photos": [p.id for p in photos]} | _officers(session, case, officers, today)
+    details = {"photos": [p.id for p in photos]} | _officers(session, case, officers, day)
     if case.kind == "illegal_building":
         details |= _demolished_area(case, demolished_area_m2, area_reason)
     elif demolished_area_m2 is not None:
@@ -307,7 +346,7 @@ def complete(
         )
     if accepted_geometry is not None:
         details |= _redraw(session, case, accepted_geometry)
-    change = _record(session, case, "done", actor, note=note, on=today, details=details)
+    change = _record(session, case, "done", actor, note=note, on=day, details=details)
     for photo in photos:
         photo.status_change_id = change.id
     _save(session)

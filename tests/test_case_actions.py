@@ -303,3 +303,34 @@ def test_a_superior_case_offers_its_deadline_and_refuses_a_later_one(app, town):
     assert post(supervisor, case_id, "assign", deadline_on=deadline.isoformat()).status_code == 303
     with app.app_context():
         assert db.session.get(Case, case_id).deadline_on == deadline
+
+
+def test_work_done_earlier_is_recorded_on_its_day(app, town):
+    case = town["case"]
+    supervisor, member = as_user(app, "zhangzhen"), as_user(app, "wgy_a1")
+    assert post(supervisor, case, "assign").status_code == 303
+    today = clock.town_today()
+    with app.app_context():
+        s = db.session()
+        for change in s.get(Case, case).history:  # as if reported and assigned a week ago
+            change.on = today - timedelta(days=7)
+        s.commit()
+    html = page(member, case)
+    too_early = (today - timedelta(days=8)).isoformat()
+
+    refused = post(member, case, "complete", files=after_photo(), note="已清理", acted_on=too_early)
+    done = post(
+        member,
+        case,
+        "complete",
+        files=after_photo(),
+        note="已清理",
+        acted_on=(today - timedelta(days=2)).isoformat(),
+    )
+
+    assert 'name="acted_on"' in html and f'max="{today.isoformat()}"' in html
+    assert refused.status_code == 422 and "不能早于上一步的日期" in refused.get_data(as_text=True)
+    assert done.status_code == 303
+    with app.app_context():
+        stored = db.session.get(Case, case)
+        assert stored.status == "done" and stored.done_on == today - timedelta(days=2)

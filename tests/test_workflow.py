@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inspection import workflow
-from inspection.errors import Conflict, InvalidInput, NotAllowed
+from inspection.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from inspection.history import record_change
 from inspection.models import Case, GridCell, Photo, StatusChange, User
 from inspection.vocab import STATUSES
@@ -645,3 +645,56 @@ def test_assign_needs_someone_when_the_group_has_no_grid_member(session, town):
 
     assert refused.value.code == "responsible_required"
     assert case.responsible.username == "hk" and case.status == "assigned"
+
+
+def test_work_recorded_later_carries_the_day_it_happened(session, town):
+    """A demolition on the 6th, recorded on the 10th: certificates and the year count the 6th."""
+    grid, users = town
+    building = create_canned_case(
+        session, grid, users, kind="illegal_building", status="in_progress"
+    )
+    users["officer2"].cert_expires_on = date(2022, 5, 7)  # valid on the 6th, not on the 10th
+    photo = create_canned_photo(session, building)
+    session.commit()
+    inputs = {
+        "note": "已拆除",
+        "after_photo_ids": [photo.id],
+        "officers": [users["officer"].id, users["officer2"].id],
+        "today": TODAY,
+    }
+
+    with pytest.raises(DomainError):
+        workflow.complete(session, building, users["supervisor"], **inputs)
+    session.rollback()
+    change = workflow.complete(
+        session, building, users["supervisor"], acted_on=date(2022, 5, 6), **inputs
+    )
+
+    assert (change.on, building.done_on, building.status) == (
+        date(2022, 5, 6),
+        date(2022, 5, 6),
+        "done",
+    )
+    assert [o["cert_number"] for o in change.details["officers"]] == ["42060022001", "42060022002"]
+
+
+@pytest.mark.parametrize(
+    ("acted_on", "code"),
+    [(date(2022, 5, 11), "acted_on_future"), (date(2022, 5, 2), "acted_on_before_last_step")],
+)
+def test_the_day_it_happened_lies_between_the_last_step_and_today(session, town, acted_on, code):
+    grid, users = town
+    case = create_canned_case(session, grid, users, status="in_progress")  # last step on the 3rd
+
+    with pytest.raises(InvalidInput) as refused:
+        workflow.complete(
+            session,
+            case,
+            users["supervisor"],
+            note="完成",
+            after_photo_ids=[create_canned_photo(session, case).id],
+            acted_on=acted_on,
+            today=TODAY,
+        )
+
+    assert refused.value.code == code and case.status == "in_progress"
