@@ -6,7 +6,12 @@ column, else "import:" + sha1 of kind, title, found_on and the geometry's WKB.
 
 Category "environment" / 环保问题 names a group, not a category: the row gets the environment
 category whose name (or keyword: 垃圾, 污水, 秸秆, 扬尘, 畜禽/养殖, 采砂) appears in its title or
-description, else garbage (垃圾乱堆乱放, the group's most common); the history note says so.
+description, else garbage (垃圾乱堆乱放, the group's most common; the group has no generic
+category) with a warning for that row; the history note says so.
+
+Every problem of a bad row is listed, each field checked on its own. A row whose case exists
+already is never updated (that would rewrite its history); when its values differ from the
+case's, the row is listed as a warning and counted in the summary.
 """
 
 import hashlib
@@ -35,10 +40,12 @@ from geodata.geometry import (
 )
 from geodata.io import read_vector
 from inspection import clock
-from inspection.cases import COMMON_FIELDS, KIND_FIELDS, create_case
+from inspection.cases import COMMON_FIELDS, GEOMETRY_TYPES, KIND_FIELDS, create_case
 from inspection.db import begin_write
 from inspection.errors import InvalidInput
 from inspection.history import record_change
+from inspection.models import Case
+from inspection.placement import place
 from inspection.settings import archive_limits
 from inspection.vocab import (
     CATEGORIES,
@@ -106,7 +113,9 @@ FIELD_NAMES_ZH = {
     "found_on": "发现日期", "deadline_on": "整改期限", "done_on": "完成日期",
     "verified_on": "销号/验收日期", "floors": "层数", "structure": "结构",
     "stated_area_m2": "占地面积", "building_area_m2": "建筑面积", "demolished_area_m2": "拆除面积",
-    "geometry": "位置",
+    "geometry": "位置", "description": "描述", "doc_number": "文号", "batch": "批次",
+    "measures": "整改措施", "remarks": "备注", "party": "当事人", "enforcement_doc_no": "文书编号",
+    "land_type": "土地性质/原地类", "crop": "复耕作物", "parcel_no": "图斑编号",
 }  # fmt: skip
 
 
@@ -214,6 +223,7 @@ class RowPlan:
     officers: list[dict] = field(default_factory=list)
     external_id: str | None = None
     note: str = ""
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class _Bad(Exception):
@@ -298,17 +308,30 @@ _ENV_KEYWORDS = {
 ENVIRONMENT_DEFAULT = "garbage"
 
 
-def _category(name: str, value: object, text: str) -> tuple[str, str]:
-    """(category key, history note) from a key or name; the environment group becomes one category."""
+def _category(name: str, value: object, text: str) -> tuple[str, str, tuple | None]:
+    """(category key, history note, warning or None) from a key or name.
+
+    The environment group becomes the category its title or description names; with no such word
+    it becomes ENVIRONMENT_DEFAULT (the group has no generic category) and the row gets a warning.
+    """
     key = category_key(str(value))
     if key:
-        return key, ""
+        return key, "", None
     group_names = (CATEGORY_GROUPS["environment"][0], "environment")
     if str(value).strip() not in (*group_names[0], group_names[1]):
         raise _Bad(name, f"未知的问题类别：“{value}”", f"Unknown issue category {value!r}")
     found = [k for k, words in _ENV_KEYWORDS.items() if any(w in text for w in words)]
     chosen = found[0] if found else ENVIRONMENT_DEFAULT
-    return chosen, f"导入时类别为“环保问题”，归为“{CATEGORIES[chosen][0]}”"
+    zh, en = CATEGORIES[chosen]
+    warning = None
+    if not found:
+        warning = (
+            name,
+            f"类别为“环保问题”，但标题和描述中看不出具体类别，暂归为“{zh}”，请核对",
+            f"category is the environment group but neither title nor description tells which; "
+            f"filed as {chosen} ({en}), please check",
+        )
+    return chosen, f"导入时类别为“环保问题”，归为“{zh}”", warning
 
 
 _OFFICER_RE = re.compile(r"^(.*?)\s*[(（]\s*([^)）]*?)\s*[)）]$")
@@ -369,128 +392,204 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _fields(kind: str, values: dict, names: dict) -> tuple[dict, str]:
-    """The create_case fields of a row's kind (other kinds' columns ignored), and a history note."""
-    fields, note = {}, ""
-    wanted = set(COMMON_FIELDS) | set(KIND_FIELDS[kind]) | {"stated_area_m2"}
+def _fields(
+    kind: str | None, values: dict, names: dict, errors: list
+) -> tuple[dict, str, list[tuple[str, str, str]]]:
+    """The create_case fields of a row's kind (other kinds' columns ignored), a history note and
+    warnings; each bad field adds to `errors`. Without a kind only the common fields are checked."""
+    fields, note, warnings = {}, "", []
+    wanted = set(COMMON_FIELDS) | set(KIND_FIELDS.get(kind, ())) | {"stated_area_m2"}
     if kind == "illegal_building":
         wanted.add("demolished_area_m2")
     for key in sorted(wanted & set(values)):
         value, name = values[key], names[key]
-        if key == "source":
-            fields[key] = _choice(name, value, {**SOURCES, "superior": ("上级交办", "上级反馈")})
-        elif key == "structure":
-            fields[key] = _choice(name, value, STRUCTURES)
-        elif key == "floors":
-            fields[key] = _number(name, value, integer=True)
-        elif key.endswith("_m2"):
-            fields[key] = _number(name, value)
-        elif key == "deadline_on":
-            fields[key] = _date(name, value)
-        elif key == "category":
-            text = f"{values.get('title', '')} {values.get('description', '')}"
-            fields[key], note = _category(name, value, text)
-        else:
-            fields[key] = _text(value)
+        try:
+            if key == "source":
+                fields[key] = _choice(
+                    name, value, {**SOURCES, "superior": ("上级交办", "上级反馈")}
+                )
+            elif key == "structure":
+                fields[key] = _choice(name, value, STRUCTURES)
+            elif key == "floors":
+                fields[key] = _number(name, value, integer=True)
+            elif key.endswith("_m2"):
+                fields[key] = _number(name, value)
+            elif key == "deadline_on":
+                fields[key] = _date(name, value)
+            elif key == "category":
+                text = f"{values.get('title', '')} {values.get('description', '')}"
+                fields[key], note, warning = _category(name, value, text)
+                warnings += [warning] if warning else []
+            else:
+                fields[key] = _text(value)
+        except _Bad as exc:
+            errors.append(exc.args)
     description = fields.get("description", "")
-    if not fields.get("title"):
+    if kind and not fields.get("title"):
         fallback = {
             "issue": description.split("：")[0],
             "illegal_building": f"{fields.get('party', '')}违法建筑" if fields.get("party") else "",
             "farmland": f"复耕图斑{fields['parcel_no']}" if fields.get("parcel_no") else "",
         }[kind]
-        if not fallback:
-            raise _Bad("title", "缺少标题", "A title is required")
-        fields["title"] = fallback[:200]
-    if kind == "issue" and "category" not in fields:
-        raise _Bad("category", "缺少问题类别", "An issue needs a category")
-    return fields, note
+        if fallback:
+            fields["title"] = fallback[:200]
+        else:
+            errors.append(("title", "缺少标题", "A title is required"))
+    if kind == "issue" and "category" not in values:
+        errors.append(("category", "缺少问题类别", "An issue needs a category"))
+    return fields, note, warnings
 
 
-def _dates(values: dict, names: dict) -> tuple[date, date | None, date | None]:
-    """found_on, done_on, verified_on of a row, in order and not in the future."""
+def _dates(values: dict, names: dict, errors: list) -> tuple[date | None, date | None, date | None]:
+    """found_on, done_on, verified_on of a row, in order and not in the future; a bad one is None."""
     if "found_on" not in values:
-        raise _Bad("found_on", "缺少发现日期", "found_on (发现日期) is required")
-    found, done, verified = (
-        _date(names[k], values[k]) if k in values else None
-        for k in ("found_on", "done_on", "verified_on")
-    )
+        errors.append(("found_on", "缺少发现日期", "found_on (发现日期) is required"))
+    days = {}
     today = clock.town_today()
-    for key, day in (("found_on", found), ("done_on", done), ("verified_on", verified)):
-        if day is not None and day > today:
-            raise _Bad(names[key], f"日期在将来：{day}", f"The date {day} lies in the future")
-    if done and done < found:
-        raise _Bad(
-            names["done_on"],
-            f"完成日期 {done} 早于发现日期 {found}",
-            f"done_on {done} is before found_on {found}",
+    for key in ("found_on", "done_on", "verified_on"):
+        if key not in values:
+            days[key] = None
+            continue
+        try:
+            days[key] = _date(names[key], values[key])
+        except _Bad as exc:
+            errors.append(exc.args)
+            days[key] = None
+            continue
+        if days[key] > today:
+            errors.append(
+                (names[key], f"日期在将来：{days[key]}", f"The date {days[key]} lies in the future")
+            )
+    found, done, verified = days["found_on"], days["done_on"], days["verified_on"]
+    if done and found and done < found:
+        errors.append(
+            (
+                names["done_on"],
+                f"完成日期 {done} 早于发现日期 {found}",
+                f"done_on {done} is before found_on {found}",
+            )
         )
-    if verified and verified < (done or found):
-        raise _Bad(
-            names["verified_on"],
-            f"销号/验收日期 {verified} 早于完成日期",
-            f"verified_on {verified} is before the work was done",
+    if verified and (done or found) and verified < (done or found):
+        errors.append(
+            (
+                names["verified_on"],
+                f"销号/验收日期 {verified} 早于完成日期",
+                f"verified_on {verified} is before the work was done",
+            )
         )
     return found, done, verified
 
 
-def _row_status(values: dict, names: dict, done: date | None, verified: date | None) -> str:
-    """The row's status, told by its status column or else by its dates; they must agree."""
+def _row_status(
+    values: dict, names: dict, done: date | None, verified: date | None, errors: list
+) -> str | None:
+    """The row's status, told by its status column or else by its dates; they must agree.
+
+    A date given but unreadable is already an error and is left out of the agreement checks.
+    """
+    done_known = done is not None or "done_on" not in values
+    verified_known = verified is not None or "verified_on" not in values
     if "status" not in values:
         return "verified" if verified else "done" if done else "reported"
-    status = _status(names["status"], values["status"])
-    if status in ("done", "verified") and done is None:
-        raise _Bad(
-            names["status"], "状态为已完成，但缺少完成日期", "Status is done but done_on is missing"
-        )
-    if status == "verified" and verified is None:
-        raise _Bad(
-            names["status"],
+    try:
+        status = _status(names["status"], values["status"])
+    except _Bad as exc:
+        errors.append(exc.args)
+        return None
+    problem = None
+    if status in ("done", "verified") and done is None and done_known:
+        problem = ("状态为已完成，但缺少完成日期", "Status is done but done_on is missing")
+    elif status == "verified" and verified is None and verified_known:
+        problem = (
             "状态为已销号/已验收，但缺少销号/验收日期",
             "Status is verified but verified_on is missing",
         )
-    if status in ("reported", "assigned", "in_progress") and (done or verified):
-        raise _Bad(
-            names["status"],
-            "状态为未完成，却填写了完成日期",
-            "Status is open but a done date is given",
-        )
+    elif status in ("reported", "assigned", "in_progress") and (done or verified):
+        problem = ("状态为未完成，却填写了完成日期", "Status is open but a done date is given")
+    if problem:
+        errors.append((names["status"], *problem))
     return status
+
+
+def _shape_fits(kind: str, geom, values: dict, errors: list) -> None:
+    """The checks create_case makes of the geometry, made here so that they join the row's others."""
+    if geom.geom_type not in GEOMETRY_TYPES[kind]:
+        errors.append(
+            (
+                "geometry",
+                "复耕地块必须是面（多边形）" if kind == "farmland" else "位置必须是点或面",
+                "A farmland parcel must be a polygon"
+                if kind == "farmland"
+                else "The location must be a point or a polygon",
+            )
+        )
+    elif (
+        kind == "illegal_building" and geom.geom_type == "Point" and "stated_area_m2" not in values
+    ):
+        errors.append(
+            (
+                "stated_area_m2",
+                "以点标注的违法建筑须填写占地面积（㎡）",
+                "An illegal building given as a point needs its footprint area (m²)",
+            )
+        )
+
+
+def _check_row(
+    properties: dict, geom, kind: str | None, max_vertices: int
+) -> tuple[RowPlan | None, list[tuple[str, str, str]], object]:
+    """(plan or None, every problem of the row, its geometry or None): each field on its own."""
+    values, names = _canonical(properties)
+    errors: list[tuple[str, str, str]] = []
+    row_kind = kind
+    if "kind" in values:
+        try:
+            row_kind = _choice(names["kind"], values["kind"], KINDS)
+        except _Bad as exc:
+            errors.append(exc.args)
+            row_kind = None
+    elif kind is None:
+        errors.append(
+            (
+                "kind",
+                "缺少类型（问题、违法建筑、复耕地块）",
+                "kind is missing (issue, illegal_building, farmland)",
+            )
+        )
+    fields, note, warnings = _fields(row_kind, values, names, errors)
+    found, done, verified = _dates(values, names, errors)
+    status = _row_status(values, names, done, verified, errors)
+    try:
+        shape = _geometry(values, geom, names, max_vertices)
+    except _Bad as exc:
+        errors.append(exc.args)
+        shape = None
+    if shape is not None and row_kind is not None:
+        _shape_fits(row_kind, shape, values, errors)
+    if errors:
+        return None, errors, shape
+    plan = RowPlan(
+        kind=row_kind,
+        geom=shape,
+        fields=fields,
+        found_on=found,
+        status=status,
+        done_on=done,
+        verified_on=verified,
+        officers=_officers(values["officers"]) if "officers" in values else [],
+        external_id=_text(values["external_id"]) if "external_id" in values else None,
+        note=note,
+        warnings=warnings,
+    )
+    return plan, [], shape
 
 
 def parse_row(
     properties: dict, geom, kind: str | None, *, max_vertices: int = MAX_VERTICES
 ) -> tuple[RowPlan | None, list[tuple[str, str, str]]]:
-    """Check one row; return (plan, []) or (None, [(field, 中文原因, English reason)])."""
-    values, names = _canonical(properties)
-    try:
-        row_kind = (
-            _choice(names.get("kind", "kind"), values["kind"], KINDS) if "kind" in values else kind
-        )
-        if row_kind is None:
-            raise _Bad(
-                "kind",
-                "缺少类型（问题、违法建筑、复耕地块）",
-                "kind is missing (issue, illegal_building, farmland)",
-            )
-        fields, note = _fields(row_kind, values, names)
-        found, done, verified = _dates(values, names)
-        status = _row_status(values, names, done, verified)
-        plan = RowPlan(
-            kind=row_kind,
-            geom=_geometry(values, geom, names, max_vertices),
-            fields=fields,
-            found_on=found,
-            status=status,
-            done_on=done,
-            verified_on=verified,
-            officers=_officers(values["officers"]) if "officers" in values else [],
-            external_id=_text(values["external_id"]) if "external_id" in values else None,
-            note=note,
-        )
-    except _Bad as exc:
-        return None, [exc.args]
-    return plan, []
+    """Check one row; return (plan, []) or (None, every [(field, 中文原因, English reason)])."""
+    plan, errors, _ = _check_row(properties, geom, kind, max_vertices)
+    return plan, errors
 
 
 # --- Importing ---------------------------------------------------------------------------------
@@ -514,13 +613,31 @@ class RowError:
         )
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """Something to check in a row that was imported (or found already imported) all the same."""
+
+    row: int
+    field: str | None
+    message_zh: str
+    message_en: str
+
+    def __str__(self) -> str:
+        if self.field is None:
+            return f"第{self.row}行：{self.message_zh} / row {self.row}: {self.message_en}"
+        return str(RowError(self.row, self.field, self.message_zh, self.message_en))
+
+
 @dataclass
 class ImportResult:
-    """What an import did: cases created, rows already imported before, and the bad rows."""
+    """What an import did: cases created, rows already imported before (`changed` of them differ
+    from the file and were left as they are), the bad rows and the warnings."""
 
     created: int = 0
     existing: int = 0
+    changed: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
     case_ids: list[int] = field(default_factory=list)
 
     @property
@@ -571,7 +688,49 @@ def client_id_for(plan: RowPlan) -> str:
     return f"import:{digest}"
 
 
-def _create(session: Session, plan: RowPlan, reporter, source_name: str) -> tuple[int, bool]:
+def _differences(case: Case, plan: RowPlan) -> list[str]:
+    """The fields (canonical names) in which a case imported before differs from the row now."""
+
+    def differ(stored, given) -> bool:
+        if isinstance(given, float) or isinstance(stored, float):
+            return stored is None or given is None or not math.isclose(stored, given, abs_tol=1e-6)
+        if isinstance(given, str) or isinstance(stored, str):
+            return (stored or "").strip() != (given or "").strip()
+        return stored != given
+
+    found = [
+        key
+        for key, given in (
+            ("status", plan.status),
+            ("found_on", plan.found_on),
+            ("done_on", plan.done_on),
+            ("verified_on", plan.verified_on),
+        )
+        if differ(getattr(case, key), given)
+    ]
+    for key, given in sorted(plan.fields.items()):
+        if key == "stated_area_m2":
+            # Only a point's area is the stated one; a polygon's is measured.
+            if case.geom.geom_type == "Point" and differ(case.area_m2, float(given)):
+                found.append(key)
+        elif differ(getattr(case, key), float(given) if key.endswith("_m2") else given):
+            found.append(key)
+    if case.geom.geom_type != plan.geom.geom_type or case.geom.hausdorff_distance(plan.geom) > 1e-9:
+        found.append("geometry")
+    return found
+
+
+def _changed_warning(number: int, keys: list[str]) -> RowWarning:
+    names_zh = "、".join(FIELD_NAMES_ZH.get(key, key) for key in keys)
+    return RowWarning(
+        number,
+        None,
+        f"已导入的案件与文件不同（{names_zh}），未更新",
+        f"the case imported before differs from the file ({', '.join(keys)}); not updated",
+    )
+
+
+def _create(session: Session, plan: RowPlan, reporter, source_name: str) -> tuple[Case, bool]:
     fields = dict(plan.fields)
     demolished = fields.pop("demolished_area_m2", None)
     case, created = create_case(
@@ -590,7 +749,7 @@ def _create(session: Session, plan: RowPlan, reporter, source_name: str) -> tupl
         case.history[0].note = note
         _history(session, case, plan, reporter, note)
         session.flush()
-    return case.id, created
+    return case, created
 
 
 def import_cases(
@@ -605,7 +764,10 @@ def import_cases(
 ) -> ImportResult:
     """Import the rows of a GeoJSON, GeoPackage or Excel ledger as cases; nothing when a row is bad.
 
-    With skip_bad the good rows are imported and the bad ones listed. The caller commits.
+    With skip_bad the good rows are imported and the bad ones listed. Every problem of a row is
+    listed, not just its first. A row whose case exists already is left as it is; when the file's
+    values differ from the case's it is counted as `changed` and listed among the warnings.
+    The caller commits.
     `zip_limits` (max_zip_entries, max_unzipped_bytes) bound a zipped file and `max_vertices`
     each geometry; see settings.
     Raises GeodataError / InvalidInput when the file itself cannot be read.
@@ -613,17 +775,23 @@ def import_cases(
     path = Path(path)
     result = ImportResult()
     plans: list[tuple[int, RowPlan]] = []
+    unchecked: list[tuple[int, object]] = []
     for number, properties, geom in _rows(path, kind, zip_limits or {}):
-        plan, errors = parse_row(properties, geom, kind, max_vertices=max_vertices)
+        plan, errors, shape = _check_row(properties, geom, kind, max_vertices)
         result.errors += [RowError(number, *error) for error in errors]
         if plan is not None:
             plans.append((number, plan))
+        elif shape is not None:
+            unchecked.append((number, shape))
     begin_write(session)
+    for number, shape in unchecked:  # a bad row's place, which create_case checks of good ones
+        if place(session, shape).outside:
+            result.errors.append(RowError(number, "geometry", *_OUTSIDE))
     outer = session.begin_nested()
     for number, plan in plans:
         try:
             with session.begin_nested():
-                case_id, created = _create(session, plan, reporter, path.name)
+                case, created = _create(session, plan, reporter, path.name)
         except (InvalidInput, GeodataError) as exc:
             result.errors.append(
                 RowError(
@@ -634,17 +802,30 @@ def import_cases(
                 )
             )
             continue
-        result.case_ids.append(case_id)
+        result.case_ids.append(case.id)
         result.created += created
         result.existing += not created
+        if created:
+            result.warnings += [RowWarning(number, *warning) for warning in plan.warnings]
+        elif differences := _differences(case, plan):
+            result.changed += 1
+            result.warnings.append(_changed_warning(number, differences))
     if result.errors and not skip_bad:
         outer.rollback()
-        result.created = result.existing = 0
+        result.created = result.existing = result.changed = 0
         result.case_ids = []
     else:
         outer.commit()
     result.errors.sort(key=lambda e: e.row)
+    result.warnings.sort(key=lambda w: w.row)
     return result
+
+
+# What create_case says of a location outside the grid; said here too of a row with other problems.
+_OUTSIDE = (
+    "位置不在本镇任何网格（组）内，请检查位置",
+    "The location lies outside every grid group of the town",
+)
 
 
 @click.command("import-cases")
@@ -676,6 +857,8 @@ def import_cases_command(path, skip_bad, kind) -> None:
         sys.exit(1)
     for error in result.errors:
         click.secho(str(error), fg="yellow", err=True)
+    for warning in result.warnings:
+        click.secho(f"注意 / warning: {warning}", fg="yellow", err=True)
     if result.errors and not skip_bad:
         session.rollback()
         click.secho(
@@ -686,9 +869,12 @@ def import_cases_command(path, skip_bad, kind) -> None:
         )
         sys.exit(1)
     session.commit()
+    skipped = len({error.row for error in result.errors})
     click.echo(
-        f"新建 {result.created} 件，已存在 {result.existing} 件，跳过 {len(result.errors)} 行"
+        f"新建 {result.created} 件，已存在 {result.existing} 件"
+        f"（其中 {result.changed} 件与文件不同，未更新），跳过 {skipped} 行"
     )
     click.echo(
-        f"Created {result.created}, already there {result.existing}, skipped {len(result.errors)}"
+        f"Created {result.created}, already there {result.existing} "
+        f"({result.changed} of them differ from the file, not updated), skipped {skipped} rows"
     )

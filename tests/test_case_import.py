@@ -280,3 +280,118 @@ def test_excel_ledger_with_a_wkt_column(session, tmp_path):
     assert farm.kind == "farmland" and farm.geom.equals(shapely.from_wkt(parcel))
     assert farm.group.code == "T01-02" and farm.status == "assigned"
     assert history(farm) == [("reported", date(2022, 6, 1)), ("assigned", date(2022, 6, 1))]
+
+
+def test_every_problem_of_a_row_is_listed(session, tmp_path):
+    make_town(session)
+    header = ["类型", "类别", "标题", "发现日期", "状态", "完成日期", "经度", "纬度"]
+    rows = [
+        ["问题", "油烟", "三处错", "2022-13-45", None, None, 113.001, 95.0],
+        ["问题", "garbage", "好的一行", "2022-03-01", None, None, 113.001, 30.0005],
+    ]
+    path = write_xlsx(tmp_path / "bad.xlsx", [header, *rows])
+
+    result = import_cases(session, path)
+    messages = [str(error) for error in result.errors]
+
+    assert [(e.row, e.field) for e in result.errors] == [
+        (2, "类别"),
+        (2, "发现日期"),
+        (2, "geometry"),
+    ]
+    assert "油烟" in messages[0] and "2022-13-45" in messages[1] and "row 2" in messages[2]
+    assert count(session) == 0
+
+
+def test_a_bad_row_outside_the_grid_says_so_beside_its_other_problems(session):
+    make_town(session)
+    result = import_cases(session, DATA / "outside_and_bad.geojson")  # no date, bad status
+
+    assert [(e.row, e.field) for e in result.errors] == [
+        (1, "found_on"),
+        (1, "status"),
+        (1, "geometry"),
+    ]
+    assert "网格" in str(result.errors[2])
+
+
+def cli_app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp_path / "photos"),
+        }
+    )
+    if "import-cases" not in app.cli.commands:
+        app.cli.add_command(import_cases_command)
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+        from inspection import db
+
+        make_town(db.session())
+        db.session().commit()
+    return app
+
+
+def test_a_changed_reimport_is_listed_and_changes_nothing(session, tmp_path):
+    make_town(session)
+    import_cases(session, write_xlsx(tmp_path / "v1.xlsx", BUILDING_LEDGER))
+    wj2 = session.scalars(
+        select(Case).where(Case.client_id == "import:illegal_building:WJ-2")
+    ).one()
+    before = (wj2.status, wj2.done_on, wj2.floors, history(wj2))
+    updated = [list(row) for row in BUILDING_LEDGER]
+    updated[3][3], updated[3][6], updated[3][7] = 3, "已拆除", "2022-06-20"  # floors, status, date
+    path = write_xlsx(tmp_path / "v2.xlsx", updated)
+
+    again = import_cases(session, path)
+    session.expire_all()
+
+    assert again.ok and again.created == 0 and again.existing == 2 and again.changed == 1
+    assert [str(w) for w in again.warnings] == [
+        "第4行：已导入的案件与文件不同（状态、完成日期、层数），未更新 / "
+        "row 4: the case imported before differs from the file (status, done_on, floors); "
+        "not updated"
+    ]
+    assert (wj2.status, wj2.done_on, wj2.floors, history(wj2)) == before
+    assert count(session) == 2
+
+
+def test_the_summary_line_counts_changed_rows(tmp_path):
+    app = cli_app(tmp_path)
+    path = write_xlsx(tmp_path / "v1.xlsx", BUILDING_LEDGER)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["import-cases", str(path)])
+    updated = [list(row) for row in BUILDING_LEDGER]
+    updated[2][1] = "张三丰"  # 当事人 of WJ-1, and so its title
+    again = runner.invoke(args=["import-cases", str(write_xlsx(tmp_path / "v2.xlsx", updated))])
+
+    assert first.exit_code == 0 and "（其中 0 件与文件不同，未更新）" in first.output
+    assert (
+        again.exit_code == 0
+        and "第3行：已导入的案件与文件不同（当事人、标题），未更新" in again.output
+    )
+    assert "已存在 2 件（其中 1 件与文件不同，未更新）" in again.output
+    assert "already there 2 (1 of them differ from the file, not updated)" in again.output
+    app.extensions["db_engine"].dispose()
+
+
+def test_environment_without_a_telling_word_is_garbage_with_a_warning(session, tmp_path):
+    make_town(session)
+    rows = [
+        ["类型", "类别", "标题", "发现日期", "经度", "纬度"],
+        ["问题", "环保问题", "河道非法采砂", "2022-03-01", 113.001, 30.0005],
+        ["问题", "环保问题", "路边异味", "2022-03-02", 113.0012, 30.0006],
+    ]
+    path = write_xlsx(tmp_path / "环保.xlsx", rows)
+
+    result = import_cases(session, path)
+    sand, unknown = session.scalars(select(Case).order_by(Case.id)).all()
+
+    assert result.ok and result.created == 2
+    assert sand.category == "sand_mining" and unknown.category == "garbage"
+    assert [(w.row, w.field) for w in result.warnings] == [(3, "类别")]
+    assert "垃圾乱堆乱放" in str(result.warnings[0]) and "garbage" in str(result.warnings[0])
+    assert "归为“垃圾乱堆乱放”" in unknown.history[0].note

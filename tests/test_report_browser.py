@@ -580,3 +580,150 @@ def test_the_report_forms_are_kept_for_a_first_offline_visit(browser, served):
     context.close()
 
     assert (kind, user) == ("illegal_building", username)
+
+
+# --- the location helpers of issue 3: photo GPS, my location, the preview, the live area ----------
+
+
+def gps_jpeg(tmp_path: Path, lon: float, lat: float, name="gps.jpg") -> Path:
+    """A JPEG whose EXIF GPS IFD (0x8825) holds lon, lat (north/east), as a phone camera writes it."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update(
+        {
+            1: "N",
+            2: (float(int(lat)), 0.0, (lat - int(lat)) * 3600),
+            3: "E",
+            4: (float(int(lon)), 0.0, (lon - int(lon)) * 3600),
+        }
+    )
+    out = io.BytesIO()
+    Image.new("RGB", (120, 90), (40, 160, 60)).save(out, "JPEG", exif=exif.tobytes())
+    path = tmp_path / name
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def responsible_name(app, group: GridCell) -> str:
+    """The display name of the 网格员 the server makes responsible for cases in the group."""
+    from inspection.cases import default_responsible
+
+    with app.app_context():
+        return default_responsible(db.session(), group.id).display_name
+
+
+def wait_for_placed(page) -> str:
+    page.wait_for_function("document.getElementById('preview').classList.contains('ok')")
+    return page.text_content("#preview")
+
+
+def lon_lat(text: str) -> tuple[float, float]:
+    lon, lat = text.split(",")
+    return float(lon), float(lat)
+
+
+def test_a_photo_with_gps_offers_its_position_as_the_location(page, served, tmp_path):
+    app, _base = served
+    _user, group = member_and_group(app)
+    point = group.boundary.representative_point()
+    before = count_cases(app)
+    open_form(page, "issue")
+
+    page.set_input_files("input[name=photos]", str(gps_jpeg(tmp_path, point.x, point.y)))
+    page.wait_for_selector("#photo-gps:not([hidden])")
+    offer = page.text_content("#photo-gps")
+    assert page.input_value("textarea[name=geometry]") == ""  # only offered, not yet taken
+    page.click("#photo-gps")
+    preview = wait_for_placed(page)
+
+    assert f"{point.x:.6f}, {point.y:.6f}" in offer
+    assert lon_lat(page.input_value("textarea[name=geometry]")) == pytest.approx(
+        (point.x, point.y), abs=1e-6
+    )
+    assert page.input_value("select[name=crs]") == "EPSG:4326"
+    assert page.is_hidden("#photo-gps")
+    assert f"{group.parent.name} {group.name}" in preview
+    assert count_cases(app) == before
+
+
+def test_use_my_location_fills_the_wgs84_point_and_shows_its_accuracy(page, served):
+    app, base = served
+    _user, group = member_and_group(app)
+    point = group.boundary.representative_point()
+    page.context.grant_permissions(["geolocation"], origin=base)
+    page.context.set_geolocation({"latitude": point.y, "longitude": point.x, "accuracy": 12})
+    open_form(page, "issue")
+
+    page.click("#locate")
+    preview = wait_for_placed(page)
+    status = page.text_content("#locate-status")
+
+    assert lon_lat(page.input_value("textarea[name=geometry]")) == pytest.approx(
+        (point.x, point.y), abs=1e-7
+    )
+    assert page.input_value("select[name=crs]") == "EPSG:4326"
+    assert "±12 米" in status  # the zh-CN page: 定位精度约 ±12 米。
+    assert f"{group.parent.name} {group.name}" in preview
+
+
+def test_the_preview_names_the_village_group_and_grid_member_before_saving(page, served):
+    app, _base = served
+    _user, group = member_and_group(app)
+    point = group.boundary.representative_point()
+    before = count_cases(app)
+    open_form(page, "issue")
+
+    page.click(".leaflet-draw-draw-marker")
+    x, y = map_point(page, point.x, point.y)
+    page.mouse.move(x, y, steps=3)  # the marker follows the pointer before the tap
+    page.wait_for_timeout(100)
+    page.mouse.click(x, y)
+    preview = wait_for_placed(page)
+
+    assert f"{group.parent.name} {group.name}" in preview
+    assert f"网格员：{responsible_name(app, group)}" in preview
+    assert page.url.endswith("/cases/new/issue")
+    assert count_cases(app) == before  # shown before anything is saved
+
+
+def shown_area(text: str) -> tuple[float, float]:
+    """The m² and 亩 of the live area line, such as 面积：1,234.56 m²（1.85 亩）."""
+    match = re.search(r"([\d,]+\.\d+) m²（([\d,]+\.\d+) 亩）", text)
+    assert match, text
+    return tuple(float(g.replace(",", "")) for g in match.groups())
+
+
+def test_the_area_is_shown_live_while_a_polygon_is_drawn(page, served):
+    from pyproj import Geod
+
+    app, _base = served
+    _user, group = member_and_group(app)
+    a, b, c, d = inner_square(group)
+    geod = Geod(ellps="WGS84")
+    triangle = abs(geod.geometry_area_perimeter(shapely.Polygon([a, b, c]))[0])
+    square = abs(geod.geometry_area_perimeter(shapely.Polygon([a, b, c, d]))[0])
+    open_form(page, "farmland")
+    page.evaluate(  # zoom to the square, as a user would, so a pixel is a small part of a side
+        "(r) => reportMap.map.fitBounds([[r[1], r[0]], [r[3], r[2]]], {animate: false, padding: [30, 30]})",
+        [a[0], a[1], c[0], c[1]],
+    )
+
+    page.click(".leaflet-draw-draw-polygon")
+    corners = [map_point(page, *p) for p in (a, b, c, d)]
+    for x, y in corners[:3]:
+        page.mouse.move(x, y, steps=3)
+        page.wait_for_timeout(100)
+        page.mouse.click(x, y)
+    after_three_taps = page.text_content("#draw-area")
+    page.mouse.move(*corners[3], steps=3)  # the pointer over the fourth corner, not yet tapped
+    page.wait_for_timeout(100)
+    hovering = page.text_content("#draw-area")
+    still_drawing = page.evaluate("reportMap.shapes.getLayers().length") == 0
+    unsaved = page.input_value("textarea[name=geometry]")
+
+    assert still_drawing and unsaved == ""
+    m2, mu = shown_area(after_three_taps)
+    assert m2 == pytest.approx(triangle, rel=0.02)
+    assert mu == pytest.approx(m2 / (10000 / 15), rel=0.001)  # 1 亩 = 666.67 m²
+    m2, mu = shown_area(hovering)
+    assert m2 == pytest.approx(square, rel=0.02)
+    assert mu == pytest.approx(m2 / (10000 / 15), rel=0.001)
