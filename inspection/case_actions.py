@@ -28,7 +28,7 @@ from inspection.errors import DomainError, InvalidInput, NotAllowed
 from inspection.forms import read_geometry
 from inspection.models import Case, Photo, User
 from inspection.permissions import INPUTS, RIGHTS, Action, officer_choices
-from inspection.photos import DEFAULT_MAX_BYTES, attach_photos, process_uploads
+from inspection.photos import attach_photos, process_posted
 
 bp = Blueprint("actions", __name__)
 # Form fields of the plain-text inputs: `needs` name -> (form field, perform keyword).
@@ -163,12 +163,7 @@ def _date(text: str, name_zh: str = "整改期限", name_en: str = "deadline") -
 def store_after_photos(session, case: Case) -> list[int]:
     """Check and store the uploaded after-work photos (stage "after"); return their new ids."""
     config = current_app.config
-    uploads = [(f.filename or "", f.read()) for f in request.files.getlist("after_photos")]
-    photos = process_uploads(
-        uploads,
-        max_pixels=config["PHOTO_MAX_PIXELS"],
-        max_bytes=config.get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES),
-    )
+    photos = process_posted(request.files.getlist("after_photos"), config)
     known = {p.sha256 for p in case.photos}
     if any(p.sha256 in known for p in photos):
         raise InvalidInput(

@@ -19,31 +19,12 @@ from inspection.access import case_or_404
 from inspection.cases import edit_details, may_edit
 from inspection.errors import DomainError
 from inspection.forms import field_errors, form_for
-from inspection.photos import DEFAULT_MAX_BYTES, process_uploads
+from inspection.photos import process_posted
 
 bp = Blueprint("case_edit", __name__)
 
-# The form's fields the edit page shows, in this order (the place and the photos have their own).
-SHOWN = (
-    "title",
-    "source",
-    "doc_number",
-    "batch",
-    "deadline_on",
-    "found_on",
-    "category",
-    "party",
-    "structure",
-    "floors",
-    "building_area_m2",
-    "land_type",
-    "enforcement_doc_no",
-    "parcel_no",
-    "crop",
-    "description",
-    "measures",
-    "remarks",
-)
+# The report form's fields the edit page leaves out: the place and its input helpers.
+NOT_SHOWN = frozenset({"client_id", "geometry", "crs", "stated_area_m2"})
 
 
 def _page(case, form, *, problems=(), status: int = 200):
@@ -54,7 +35,7 @@ def _page(case, form, *, problems=(), status: int = 200):
             "cases/edit.html",
             case=case,
             form=form,
-            shown=[name for name in SHOWN if name in form._fields],
+            shown=[field.name for field in form if field.name not in NOT_SHOWN],
             problems=messages + field_errors(form),
         ),
         status,
@@ -78,12 +59,7 @@ def edit(case_id: int):
         return _page(case, form, status=422)
     config = current_app.config
     try:
-        uploads = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-        photos = process_uploads(
-            uploads,
-            max_pixels=config["PHOTO_MAX_PIXELS"],
-            max_bytes=config.get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES),
-        )
+        photos = process_posted(request.files.getlist("photos"), config)
         edit_details(
             session,
             case,

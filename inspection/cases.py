@@ -3,15 +3,18 @@
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from geodata.area import geodesic_area_m2
 from inspection import clock
+from inspection.access import can_see
 from inspection.db import begin_write
-from inspection.errors import InvalidInput
+from inspection.errors import Conflict, InvalidInput, NotAllowed
 from inspection.history import record_change
 from inspection.models import Case, GridCell, User
+from inspection.photos import attach_photos
 from inspection.placement import place
 from inspection.vocab import CATEGORIES, KINDS, SOURCES, STRUCTURES
 
@@ -155,8 +158,6 @@ EDIT_ROLES = ("grid_member", "supervisor", "admin")  # officers act on cases, th
 def may_edit(user: User | None, case: Case) -> bool:
     """True if the user may correct the case's details: he sees it, has an editing role, and
     the case is still reported or assigned (a 网格员 his groups', a village head his village's)."""
-    from inspection.access import can_see
-
     return (
         user is not None
         and user.is_active
@@ -182,11 +183,7 @@ def edit_details(
     Checks the right, the version the form showed and the fields as create_case does; the audit
     trail records every changed field. The caller commits.
     """
-    from inspection.errors import Conflict, NotAllowed
-    from inspection.photos import attach_photos
-
-    begin_write(session)
-    session.refresh(case)
+    begin_write(session)  # a read transaction ends here: the case reloads under the write lock
     if not may_edit(user, case):
         raise NotAllowed(
             "not_editable",
@@ -195,11 +192,7 @@ def edit_details(
             "and only before the work starts",
         )
     if str(expected_version or "").strip() != str(case.version):
-        raise Conflict(
-            "stale",
-            "该案件已被他人修改，请刷新后重试",
-            "Someone else changed this case; reload and try again",
-        )
+        raise stale_case()
     fields = {k: v for k, v in fields.items() if k != "stated_area_m2"}
     if case.status != "reported":  # once assigned, the deadline moves only by the workflow
         fields["deadline_on"] = case.deadline_on
@@ -224,5 +217,30 @@ def edit_details(
         )
     if photos:
         attach_photos(session, case, list(photos), photo_dir, user, stage="before")
-    session.flush()
+    save_case(session)
     return case
+
+
+def stale_case() -> Conflict:
+    """The refusal of a change to a case someone else changed first (409)."""
+    return Conflict(
+        "stale",
+        "该案件已被他人修改，请刷新后重试",
+        "Someone else changed this case; reload and try again",
+    )
+
+
+def save_case(session: Session) -> None:
+    """Flush; a write that lost the race to another user's becomes Conflict (nothing is kept)."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        session.rollback()
+        raise stale_case() from exc
+    except OperationalError as exc:
+        # SQLite: a reader whose snapshot another writer has overtaken cannot write
+        # (SQLITE_BUSY_SNAPSHOT), or the lock wait ran out. Either way: reload and retry.
+        if "locked" not in str(exc.orig):
+            raise
+        session.rollback()
+        raise stale_case() from exc

@@ -237,6 +237,15 @@ def process_uploads(
     return processed
 
 
+def process_posted(files, config) -> list[ProcessedPhoto]:
+    """Check the photos of one form field (uploaded files) under the app's PHOTO_* limits."""
+    return process_uploads(
+        [(f.filename or "", f.read()) for f in files],
+        max_pixels=config["PHOTO_MAX_PIXELS"],
+        max_bytes=config.get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES),
+    )
+
+
 def photo_path(photo_dir: str | Path, sha256: str, *, thumb: bool = False) -> Path:
     """Where the stored copy (or its thumbnail) of a photo lives."""
     return Path(photo_dir) / sha256[:2] / f"{sha256}{'_t' if thumb else ''}.jpg"

@@ -35,11 +35,10 @@ from inspection.forms import FieldError, file_features, form_for, no_location, p
 from inspection.forms import read_geometry as read_form_geometry
 from inspection.models import Case, GridCell, Photo
 from inspection.photos import (
-    DEFAULT_MAX_BYTES,
     PhotoError,
     attach_photos,
     photo_path,
-    process_uploads,
+    process_posted,
 )
 from inspection.placement import place
 from inspection.settings import archive_limits
@@ -208,12 +207,7 @@ def _save(form) -> tuple[Case, bool]:
     except DomainError as exc:
         problems.append(exc)
     try:
-        uploads = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-        photos = process_uploads(
-            uploads,
-            max_pixels=config["PHOTO_MAX_PIXELS"],
-            max_bytes=config.get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES),
-        )
+        photos = process_posted(request.files.getlist("photos"), config)
     except DomainError as exc:
         photos = None
         problems.append(exc)

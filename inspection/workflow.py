@@ -6,14 +6,12 @@ from datetime import date, datetime
 
 import shapely
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from geodata.area import geodesic_area_m2
 from inspection import clock, deadlines
 from inspection.access import can_see
-from inspection.cases import default_responsible
+from inspection.cases import default_responsible, save_case, stale_case
 from inspection.db import begin_write
 from inspection.errors import Conflict, InvalidInput
 from inspection.history import record_change
@@ -46,20 +44,12 @@ __all__ = [
 ]
 
 
-def _conflict() -> Conflict:
-    return Conflict(
-        "stale",
-        "该案件已被他人修改，请刷新后重试",
-        "Someone else changed this case; reload and try again",
-    )
-
-
 def _prepare(session, case, actor, key: str, to_status: str, expected_version) -> None:
     """Start the write; check the actor's right, then the version shown, then the status."""
     begin_write(session)
     check_right(actor, case, key)
     if expected_version is not None and _as_int(expected_version) != case.version:
-        raise _conflict()
+        raise stale_case()
     rule = TRANSITIONS.get((case.status, to_status))
     if rule is None or rule.key != key:
         zh, en = RIGHTS[key].label(case.kind)
@@ -86,27 +76,11 @@ def _as_int(value) -> int:
         ) from None
 
 
-def _save(session: Session) -> None:
-    """Flush; a write that lost the race to another user's becomes Conflict (nothing is kept)."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        session.rollback()
-        raise _conflict() from exc
-    except OperationalError as exc:
-        # SQLite: a reader whose snapshot another writer has overtaken cannot write
-        # (SQLITE_BUSY_SNAPSHOT), or the lock wait ran out. Either way: reload and retry.
-        if "locked" not in str(exc.orig):
-            raise
-        session.rollback()
-        raise _conflict() from exc
-
-
 def _record(session, case, to_status, actor, *, note, on, details) -> StatusChange:
     change = record_change(
         session, case, to_status, actor, note=note, on=on, details=details or None
     )
-    _save(session)
+    save_case(session)
     return change
 
 
@@ -349,7 +323,7 @@ def complete(
     change = _record(session, case, "done", actor, note=note, on=day, details=details)
     for photo in photos:
         photo.status_change_id = change.id
-    _save(session)
+    save_case(session)
     return change
 
 

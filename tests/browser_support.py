@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from inspection import migrate
+from tests.conftest import migrated_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -22,19 +21,8 @@ CHROMIUM_ARGS = [
 
 
 def make_app(tmp: Path, **config):
-    """An app on a fresh, migrated SQLite database in tmp (photos there too)."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test",
-            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp / "photos"),
-            **config,
-        }
-    )
-    with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
-    return app
+    """An app on a fresh, migrated SQLite database in tmp, for serving to a browser."""
+    return migrated_app(tmp, **{"SECRET_KEY": "browser-test", **config})
 
 
 @contextlib.contextmanager

@@ -87,19 +87,26 @@ def session(engine):
         yield session
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An app on a fresh, migrated SQLite database in a temporary instance."""
+def migrated_app(tmp: Path, **config):
+    """An app on a fresh, migrated SQLite database in tmp (photos there too), config overriding."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp_path / "photos"),
+            "DATABASE_URL": f"sqlite:///{tmp / 'app.sqlite3'}",
+            "PHOTO_DIR": str(tmp / "photos"),
+            **config,
         }
     )
     with app.app_context():
         migrate.upgrade(app.extensions["db_engine"])
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on a fresh, migrated SQLite database in a temporary instance."""
+    app = migrated_app(tmp_path)
     yield app
     app.extensions["db_engine"].dispose()
 

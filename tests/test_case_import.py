@@ -8,11 +8,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from app import create_app
-from inspection import migrate
+from inspection import db
 from inspection.case_import import import_cases, import_cases_command
 from inspection.errors import InvalidInput
 from inspection.models import Case
+from tests.conftest import migrated_app
 from tests.test_ledgers import make_town
 
 DATA = Path(__file__).parent / "data" / "import"
@@ -151,23 +151,19 @@ def test_files_that_are_not_what_they_say_are_refused(session, tmp_path):
     assert refused.value.code == "not_xlsx"
 
 
-def test_import_command_through_the_cli(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp_path / "photos"),
-        }
-    )
+def cli_app(tmp_path, **config):
+    """An app with the import command registered and the test town, config overriding."""
+    app = migrated_app(tmp_path, **config)
     if "import-cases" not in app.cli.commands:
         app.cli.add_command(import_cases_command)
     with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
-        from inspection import db
-
         make_town(db.session())
         db.session().commit()
+    return app
+
+
+def test_import_command_through_the_cli(tmp_path):
+    app = cli_app(tmp_path)
     runner = app.test_cli_runner()
 
     bad = runner.invoke(args=["import-cases", str(DATA / "bad_row.geojson")])
@@ -184,21 +180,7 @@ def test_import_command_through_the_cli(tmp_path):
 
 def test_the_vertex_limit_setting_bounds_imported_geometries(tmp_path):
     """MAX_VERTICES set lower than geodata's default refuses a 12-vertex parcel on import."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp_path / "photos"),
-            "MAX_VERTICES": 10,
-        }
-    )
-    with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
-        from inspection import db
-
-        make_town(db.session())
-        db.session().commit()
+    app = cli_app(tmp_path, MAX_VERTICES=10)
     ring = [(113.001 + 0.0005 * (i % 2), 30.001 + 0.0001 * i) for i in range(6)]
     ring += [(113.003 - 0.0005 * (i % 2), 30.0015 - 0.0001 * i) for i in range(5)]
     feature = {
@@ -313,26 +295,6 @@ def test_a_bad_row_outside_the_grid_says_so_beside_its_other_problems(session):
         (1, "geometry"),
     ]
     assert "网格" in str(result.errors[2])
-
-
-def cli_app(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp_path / "photos"),
-        }
-    )
-    if "import-cases" not in app.cli.commands:
-        app.cli.add_command(import_cases_command)
-    with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
-        from inspection import db
-
-        make_town(db.session())
-        db.session().commit()
-    return app
 
 
 def test_a_changed_reimport_is_listed_and_changes_nothing(session, tmp_path):

@@ -8,12 +8,11 @@ import pyogrio
 import pytest
 from openpyxl import load_workbook
 
-from app import create_app
 from geodata.area import geodesic_area_m2
 from geodata.export import shapefile_names
-from inspection import migrate
 from inspection.errors import InvalidInput
 from inspection.exports import export_cases, export_command, select_cases
+from tests.conftest import migrated_app
 from tests.test_ledgers import seed_cases
 
 
@@ -136,18 +135,10 @@ def test_empty_selection_still_writes_a_readable_file(session, tmp_path):
 @pytest.fixture
 def cli_app(tmp_path):
     """An app like the `app` fixture with the export command registered, seeded with cases."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
-            "PHOTO_DIR": str(tmp_path / "photos"),
-        }
-    )
+    app = migrated_app(tmp_path)
     if "export" not in app.cli.commands:
         app.cli.add_command(export_command)
     with app.app_context():
-        migrate.upgrade(app.extensions["db_engine"])
         from inspection import db
 
         seed_cases(db.session())
