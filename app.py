@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
 
-    from inspection import cli
+    from inspection.ops import cli
 
     cli.init_app(app)
     from inspection import web

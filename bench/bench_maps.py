@@ -27,7 +27,9 @@ from geodata import assets
 from geodata.maps import GROUP_COLORS, MAP_GROUPS
 from geodata.synthetic import make_town
 from inspection import db, migrate
-from inspection.models import Case, GridCell, User
+from inspection.accounts.models import User
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
 
 SIZES = (10_000, 100_000)
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from bench.table import Row
 from inspection import migrate
+from inspection.cases.models import Case, StatusChange
+from inspection.clock import utcnow
 from inspection.db import make_engine
-from inspection.models import Case, GridCell, StatusChange, utcnow
-from inspection.reports import empty_figures, year_figures
+from inspection.grid.models import GridCell
+from inspection.reporting.figures import empty_figures, year_figures
 from inspection.vocab import CATEGORIES, ENVIRONMENT_CATEGORIES, M2_PER_MU, STATUS_GROUPS
 
 N_CASES = 100_000

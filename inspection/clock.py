@@ -5,14 +5,17 @@ clock in tests. A server on UTC is eight hours behind the town: `date.today()` t
 morning's report yesterday's and a deadline late by a day, so nothing else asks for today.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
-from inspection.models import utcnow
-
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, as stored in every `*_at` column."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def local_day(at: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:

@@ -5,9 +5,9 @@ import time
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import JSON, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, scoped_session
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -22,6 +22,15 @@ class Base(DeclarativeBase):
     """Declarative base with stable constraint names, so migrations can refer to them."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+class Setting(Base):
+    """An admin-editable setting stored as JSON (e.g. default time limits per category)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict | list | str | int | float | None] = mapped_column(JSON)
 
 
 def make_engine(url: str, *, sqlite_busy_ms: int = 10000, pool_size: int = 10) -> Engine:

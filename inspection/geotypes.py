@@ -1,8 +1,9 @@
-"""A geometry column that is PostGIS on PostgreSQL and WKB on SQLite, with shapely values."""
+"""Geometry columns: PostGIS on PostgreSQL and WKB on SQLite, with shapely values; bbox columns."""
 
 import shapely
 from geoalchemy2 import Geometry
-from sqlalchemy import LargeBinary
+from sqlalchemy import Float, LargeBinary
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 SRID = 4326
@@ -52,3 +53,18 @@ class GeometryWKB(TypeDecorator):
         if isinstance(value, str):
             value = bytes.fromhex(value)
         return shapely.from_wkb(bytes(value))
+
+
+class BBoxMixin:
+    """Bounding-box columns (lon/lat degrees, EPSG:4326) for spatial filtering on any backend."""
+
+    min_lon: Mapped[float | None] = mapped_column(Float)
+    min_lat: Mapped[float | None] = mapped_column(Float)
+    max_lon: Mapped[float | None] = mapped_column(Float)
+    max_lat: Mapped[float | None] = mapped_column(Float)
+
+    def _set_bbox(self, geom) -> None:
+        if geom is None or geom.is_empty:
+            self.min_lon = self.min_lat = self.max_lon = self.max_lat = None
+        else:
+            self.min_lon, self.min_lat, self.max_lon, self.max_lat = geom.bounds

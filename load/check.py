@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from inspection.models import Case
+from inspection.cases.models import Case
 
 PAGE_P95_MS = 300
 

@@ -61,8 +61,9 @@ def make_plan(tmp: Path, run_id: str) -> Path:
 
     from app import create_app
     from inspection import db
-    from inspection.demo import DEMO_PASSWORD
-    from inspection.models import GridCell, User
+    from inspection.accounts.models import User
+    from inspection.grid.models import GridCell
+    from inspection.ops.demo import DEMO_PASSWORD
 
     app = create_app()
     with app.app_context():

@@ -2,7 +2,9 @@
 
 from alembic import context
 
-from inspection import models  # noqa: F401  (registers the tables)
+# Every package's tables on Base.metadata (cases' models import grid's and accounts').
+from inspection import journal  # noqa: F401
+from inspection.cases import models  # noqa: F401
 from inspection.db import Base
 
 connection = context.config.attributes.get("connection")

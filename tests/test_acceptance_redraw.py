@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 from app import create_app
 from geodata.crs import wgs84_to_gcj02
 from inspection import db, migrate
-from inspection.cases import create_case
-from inspection.models import Case, StatusChange, User
-from inspection.reports import year_figures
+from inspection.accounts.models import User
+from inspection.cases.models import Case, StatusChange
+from inspection.cases.records import create_case
+from inspection.reporting.figures import year_figures
 from tests.test_case_actions import CERTS, after_photo, as_user, page, post
 from tests.test_report_forms import SQUARE_A1, seed_town
 

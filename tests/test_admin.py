@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from app import create_app
 from inspection import db, migrate
-from inspection.deadlines import DEFAULT_DAYS, MAX_DAYS, deadline_days
-from inspection.models import AuditEntry, GridCell, User
+from inspection.accounts.models import User
+from inspection.cases.deadlines import DEFAULT_DAYS, MAX_DAYS, deadline_days
+from inspection.grid.models import GridCell
+from inspection.journal import AuditEntry
 from tests.conftest import csrf_token, login
 
 PASSWORD = "demo1234"

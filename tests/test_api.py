@@ -13,10 +13,12 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from inspection import db, migrate
-from inspection.access import case_scope
-from inspection.api_tokens import api_token_command, create_token, hash_token
-from inspection.demo import load_demo
-from inspection.models import ApiToken, Case, GridCell, User
+from inspection.accounts.models import ApiToken, User
+from inspection.accounts.tokens import api_token_command, create_token, hash_token
+from inspection.cases.access import case_scope
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
+from inspection.ops.demo import load_demo
 from tests.conftest import login
 
 SUPERVISOR, MEMBER = "zhangzhen", "wgy_pg01_01"
@@ -443,7 +445,7 @@ def test_grid_accepts_datetime_and_filters_nothing(api_app, client, auth):
 
 def _triangle_case(session):
     """A farmland triangle whose bounding box reaches where the triangle does not."""
-    from inspection.cases import create_case
+    from inspection.cases.records import create_case
 
     member = session.scalar(select(User).where(User.username == "wgy"))
     triangle = shapely.Polygon([(113.0020, 30.0000), (113.0026, 30.0000), (113.0020, 30.0006)])
@@ -466,8 +468,8 @@ def _triangle_case(session):
     ],
 )
 def test_bbox_in_sql_matches_shapely_on_both_backends(session, box):
-    from inspection.api import conditions, page
-    from inspection.case_lists import box_shape
+    from inspection.api.views import conditions, page
+    from inspection.cases.lists import box_shape
     from tests.test_ledgers import seed_cases
 
     seed_cases(session)

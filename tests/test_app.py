@@ -6,8 +6,11 @@ import shapely
 
 from app import create_app
 from inspection import db
-from inspection.history import record_change
-from inspection.models import Case, GridCell, LoginThrottle, User
+from inspection.accounts import throttle
+from inspection.accounts.models import LoginThrottle, User
+from inspection.cases.history import record_change
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
 from tests.conftest import csrf_token, login
 
 
@@ -177,12 +180,11 @@ def test_failed_logins_slow_down_then_lock_and_are_audited(app, client, monkeypa
 
     from sqlalchemy import func, select
 
-    from inspection import audit
-    from inspection.models import AuditEntry
+    from inspection.journal import AuditEntry
 
     seed(app)
     now = [datetime(2026, 12, 1, 8, 0)]
-    monkeypatch.setattr(audit, "utcnow", lambda: now[0])  # the throttle's clock, moved by hand
+    monkeypatch.setattr(throttle, "utcnow", lambda: now[0])  # the throttle's clock, moved by hand
     statuses = [login(client, "zhangzhen", "wrong").status_code for _ in range(4)]
     # The fifth try comes within the 2 s wait: refused even with the right password.
     locked = login(client, "zhangzhen", "demo1234")
@@ -223,7 +225,7 @@ def test_failed_logins_slow_down_then_lock_and_are_audited(app, client, monkeypa
             ("user:zhangzhen", {"until": "2026-12-01T08:00:02Z", "failures": 4}),
             ("addr:127.0.0.1", {"until": "2026-12-01T08:00:02Z", "failures": 4}),
         ]
-        until = (tenth + audit.LOCK_MAX).isoformat() + "Z"
+        until = (tenth + throttle.LOCK_MAX).isoformat() + "Z"
         assert [(e.target, e.username, e.address, e.details) for e in locks[-2:]] == [
             ("user:zhangzhen", "zhangzhen", "127.0.0.1", {"until": until, "failures": 10}),
             ("addr:127.0.0.1", "zhangzhen", "127.0.0.1", {"until": until, "failures": 10}),
@@ -234,30 +236,30 @@ def test_address_failures_decay_after_a_quiet_period(session):
     """Typos of many users behind one address lock it for a while, not for good."""
     from datetime import datetime, timedelta
 
-    from inspection import audit
+
 
     start = datetime(2026, 12, 1, 8, 0)
     for address in ("10.1.1.1", "10.1.1.2"):  # two offices with the same bad morning
         for i in range(30):  # a typo a minute, each by another user
-            audit.record_failure(session, f"user{i}", address, now=start + timedelta(minutes=i))
+            throttle.record_failure(session, f"user{i}", address, now=start + timedelta(minutes=i))
     session.commit()
     last = start + timedelta(minutes=29)
-    lock_end = last + audit.LOCK_MAX
-    quiet_end = lock_end + audit.QUIET
+    lock_end = last + throttle.LOCK_MAX
+    quiet_end = lock_end + throttle.QUIET
 
-    assert audit.locked_until(session, "someone", "10.1.1.1", last) == lock_end
-    assert audit.locked_until(session, "someone", "10.1.1.1", lock_end) is None
+    assert throttle.locked_until(session, "someone", "10.1.1.1", last) == lock_end
+    assert throttle.locked_until(session, "someone", "10.1.1.1", lock_end) is None
     # Not quiet long enough after the lock: one more typo locks the address again ...
-    [early] = audit.record_failure(
+    [early] = throttle.record_failure(
         session, "early", "10.1.1.1", now=quiet_end - timedelta(minutes=1)
     )
     # ... after the quiet period it is the first of a new count, and locks nothing.
-    assert audit.record_failure(session, "someone", "10.1.1.2", now=quiet_end) == []
+    assert throttle.record_failure(session, "someone", "10.1.1.2", now=quiet_end) == []
     session.commit()
 
     assert (early.key, early.failures) == ("addr:10.1.1.1", 31)
     assert session.get(LoginThrottle, "addr:10.1.1.2").failures == 1
-    assert audit.locked_until(session, "someone", "10.1.1.2", quiet_end) is None
+    assert throttle.locked_until(session, "someone", "10.1.1.2", quiet_end) is None
 
 
 def test_unknown_name_answers_like_a_wrong_password(app, client):
@@ -266,8 +268,8 @@ def test_unknown_name_answers_like_a_wrong_password(app, client):
 
     from sqlalchemy import select
 
-    from inspection import auth
-    from inspection.models import AuditEntry
+    from inspection.accounts import auth
+    from inspection.journal import AuditEntry
 
     seed(app)
     with app.app_context():
@@ -307,7 +309,7 @@ def test_parallel_guesses_stop_at_the_lock(app):
     """Eight guesses at once after three failures: one more is checked, the lock stops the rest."""
     import threading
 
-    from inspection.models import LoginThrottle
+    from inspection.accounts.models import LoginThrottle
 
     seed(app)
     first = app.test_client()
@@ -338,7 +340,8 @@ def test_parallel_guesses_stop_at_the_lock(app):
 def test_successful_login_is_audited_and_clears_failures(app, client):
     from sqlalchemy import select
 
-    from inspection.models import AuditEntry, LoginThrottle
+    from inspection.accounts.models import LoginThrottle
+    from inspection.journal import AuditEntry
 
     seed(app)
     login(client, "zhangzhen", "wrong")
@@ -373,9 +376,8 @@ def test_concurrent_first_failures_neither_collide_nor_lose_a_count(engine):
 
     from sqlalchemy.orm import Session
 
-    from inspection import audit
+    from inspection.accounts.models import LoginThrottle
     from inspection.db import begin_write, make_engine
-    from inspection.models import LoginThrottle
 
     # A connection per thread (the fixture's pool holds fewer), all released at one moment; on
     # SQLite BEGIN IMMEDIATE then queues them, on PostgreSQL they race on the insert.
@@ -387,7 +389,7 @@ def test_concurrent_first_failures_neither_collide_nor_lose_a_count(engine):
             try:
                 start.wait()
                 begin_write(s)
-                audit.record_failure(s, "newcomer", f"10.0.0.{i}")
+                throttle.record_failure(s, "newcomer", f"10.0.0.{i}")
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - collected and asserted on below
                 errors.append(exc)

@@ -9,10 +9,14 @@ import shapely
 from sqlalchemy import select
 
 from app import create_app
-from inspection import audit_trail, db, migrate
-from inspection.api_tokens import create_token, revoke_token
-from inspection.audit_log import detail_lines
-from inspection.models import AuditEntry, Case, GridCell, User
+from inspection import db, migrate
+from inspection.accounts.models import User
+from inspection.accounts.tokens import create_token, revoke_token
+from inspection.audit import trail
+from inspection.audit.reader import detail_lines
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
+from inspection.journal import AuditEntry
 from tests.conftest import csrf_token, login
 from tests.test_report_forms import IN_A1, jpeg_bytes, post_report, seed_town
 
@@ -94,7 +98,7 @@ def test_report_form_logs_the_case_and_its_photo_by_the_reporter(audit_app, clie
     values = new[0].details["values"]
     assert values["title"] == "路边垃圾" and values["status"] == "reported"
     assert new[1].details["values"]["stage"] == "before"
-    assert audit_trail.current_actor().username == "system"  # the request's actor ended with it
+    assert trail.current_actor().username == "system"  # the request's actor ended with it
 
 
 def test_workflow_action_logs_the_status_change_by_the_actor(audit_app, client):
@@ -126,7 +130,7 @@ def test_edit_logs_old_and_new_values_and_geometry_as_a_summary(audit_app):
         editor_id = editor.id
         start = last_id(audit_app)
         case = s.get(Case, case_id)
-        with audit_trail.acting(editor):
+        with trail.acting(editor):
             case.title = "河边垃圾（已核实）"
             square = shapely.box(113.001, 30.001, 113.002, 30.002)
             case.set_geometry(square, 9999.0)
@@ -149,7 +153,7 @@ def test_user_change_logs_fields_and_a_password_change_without_the_hash(audit_ap
         cell = s.scalars(select(GridCell).where(GridCell.code == "PG01-01")).one()
         old_hash, _ = user.password_hash, list(user.cells)  # loaded: one flush below
         start = last_id(audit_app)
-        with audit_trail.acting(admin, address="10.0.0.9"):
+        with trail.acting(admin, address="10.0.0.9"):
             user.phone = "13900000000"
             user.active = False
             user.cells = [cell]
@@ -179,7 +183,7 @@ def test_grid_cell_create_update_and_delete_are_logged(audit_app):
     with audit_app.app_context():
         s = db.session()
         start = last_id(audit_app)
-        with audit_trail.acting(None, name="cli"):
+        with trail.acting(None, name="cli"):
             parent = s.scalars(select(GridCell).where(GridCell.code == "PG02")).one()
             cell = GridCell(level="group", code="PG02-02", name="四组", area_m2=1000.0)
             cell.set_boundary(shapely.box(113.015, 30.0, 113.02, 30.005))

@@ -13,7 +13,11 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from inspection import migrate
-from inspection.backup import (
+from inspection.accounts.models import User
+from inspection.cases.models import Case, Photo
+from inspection.cases.photos import photo_path
+from inspection.db import Base
+from inspection.ops.backup import (
     MANIFEST,
     SUMS,
     backup_command,
@@ -21,10 +25,7 @@ from inspection.backup import (
     restore_command,
     safe_member_name,
 )
-from inspection.db import Base
-from inspection.demo import load_demo
-from inspection.models import Case, Photo, User
-from inspection.photos import photo_path
+from inspection.ops.demo import load_demo
 
 TABLES = ("grid_cells", "users", "cases", "status_changes", "photos")
 

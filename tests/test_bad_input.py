@@ -37,8 +37,9 @@ from werkzeug.test import encode_multipart
 from app import create_app
 from geodata.crs import wgs84_to_gcj02
 from inspection import db, migrate
-from inspection.models import Case, GridCell, Photo, StatusChange
-from inspection.photos import photo_path
+from inspection.cases.models import Case, Photo, StatusChange
+from inspection.cases.photos import photo_path
+from inspection.grid.models import GridCell
 from tests.conftest import ROOT, csrf_token, login, reset_postgis
 from tests.test_photos import image_bytes, png_header_only
 from tests.test_report_forms import IN_A1, seed_town

@@ -9,8 +9,9 @@ import shapely
 from sqlalchemy import func, select
 
 from inspection import clock, db
-from inspection.cases import create_case
-from inspection.models import Case, Photo, StatusChange, User
+from inspection.accounts.models import User
+from inspection.cases.models import Case, Photo, StatusChange
+from inspection.cases.records import create_case
 from tests.conftest import login
 from tests.test_report_forms import SQUARE_A1, jpeg_bytes, seed_town
 

@@ -9,7 +9,7 @@ from pyproj import Geod
 
 from geodata.maps import GROUP_COLORS, OUTLINE_COLOR
 from inspection import db, vocab
-from inspection.models import Case
+from inspection.cases.models import Case
 from tests.browser_support import make_app, serving
 from tests.test_acceptance_redraw import ACCEPTED, PARCEL, done_parcel, seed
 from tests.test_case_actions import as_user, post

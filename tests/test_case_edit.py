@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from inspection import db
-from inspection.models import AuditEntry, Case
+from inspection.cases.models import Case
+from inspection.journal import AuditEntry
 from tests.conftest import login
 from tests.test_report_forms import jpeg_bytes, seed_town
 

@@ -9,9 +9,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from inspection import db
-from inspection.case_import import import_cases, import_cases_command
+from inspection.cases.ledger_import import import_cases, import_cases_command
+from inspection.cases.models import Case
 from inspection.errors import InvalidInput
-from inspection.models import Case
 from tests.conftest import migrated_app
 from tests.test_ledgers import make_town
 

@@ -5,7 +5,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from inspection import db
-from inspection.models import GridCell, User
+from inspection.accounts.models import User
+from inspection.grid.models import GridCell
 
 DATA = Path(__file__).parent / "data"
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from inspection import clock
-from inspection.forms import _not_future
+from inspection.cases.forms import _not_future
 
 
 def test_town_today_follows_the_town_not_the_server(monkeypatch, app):

@@ -10,11 +10,13 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from inspection import clock, db
-from inspection.access import case_scope
-from inspection.deadlines import overdue_cases
-from inspection.demo import load_demo
-from inspection.models import Case, GridCell, User
-from inspection.reports import year_figures
+from inspection.accounts.models import User
+from inspection.cases.access import case_scope
+from inspection.cases.deadlines import overdue_cases
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
+from inspection.ops.demo import load_demo
+from inspection.reporting.figures import year_figures
 from tests.conftest import login
 
 PARAGRAPH = (

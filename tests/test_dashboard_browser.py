@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from inspection import db
-from inspection.demo import load_demo
+from inspection.ops.demo import load_demo
 from tests.browser_support import make_app, serving
 
 pytestmark = pytest.mark.browser

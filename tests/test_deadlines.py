@@ -4,9 +4,10 @@ from datetime import date
 
 import pytest
 
-from inspection import deadlines, workflow
+from inspection.cases import deadlines, workflow
+from inspection.cases.models import Case, StatusChange
+from inspection.db import Setting
 from inspection.errors import InvalidInput, NotAllowed
-from inspection.models import Case, Setting, StatusChange
 from tests.test_workflow import TODAY, create_canned_case, create_canned_grid, create_canned_users
 
 

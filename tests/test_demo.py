@@ -14,9 +14,11 @@ from geodata.grid import build_tree
 from geodata.synthetic import building_footprint, farm_parcel, make_town, random_point_in
 from inspection import clock as town_clock
 from inspection import migrate
+from inspection.accounts.models import User
+from inspection.cases.models import Case, StatusChange
 from inspection.db import make_engine
-from inspection.demo import DEMO_PASSWORD, load_demo
-from inspection.models import Case, GridCell, StatusChange, User
+from inspection.grid.models import GridCell
+from inspection.ops.demo import DEMO_PASSWORD, load_demo
 from inspection.vocab import ENVIRONMENT_CATEGORIES, KINDS, M2_PER_MU, STATUSES
 
 SEEDS = [2022, 7, 123]

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from geodata.area import geodesic_area_m2
 from geodata.export import shapefile_names
 from inspection.errors import InvalidInput
-from inspection.exports import export_cases, export_command, select_cases
+from inspection.reporting.exports import export_cases, export_command, select_cases
 from tests.conftest import migrated_app
 from tests.test_ledgers import seed_cases
 
@@ -31,7 +31,7 @@ def read_back(path, fmt) -> pd.DataFrame:
 
 
 def _long_names():
-    from inspection.exports import GIS_COMMON, GIS_KIND_FIELDS
+    from inspection.reporting.exports import GIS_COMMON, GIS_KIND_FIELDS
 
     return [*GIS_COMMON, *{n: 0 for f in GIS_KIND_FIELDS.values() for n in f}]
 
@@ -181,7 +181,7 @@ def test_export_command_writes_ledger_and_gis(cli_app, tmp_path):
 
 def _expected_overdue(seeded) -> set[str]:
     from inspection import clock
-    from inspection.deadlines import is_overdue
+    from inspection.cases.deadlines import is_overdue
 
     today = clock.town_today()
     return {name for name, case in seeded.items() if is_overdue(case, today)}
@@ -241,7 +241,8 @@ def test_filters_select_by_source_category_group_overdue_and_bbox(session, filte
 
 
 def test_filters_stay_in_the_users_scope(session):
-    from inspection.models import GridCell, User
+    from inspection.accounts.models import User
+    from inspection.grid.models import GridCell
 
     seeded = seed_cases(session)
     names = {case.id: name for name, case in seeded.items()}

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from inspection import db, migrate
+from inspection.cases.models import Case, Photo
+from inspection.cases.photos import photo_path
 from inspection.db import TEST_PAUSE_IN_COMMIT, make_engine
-from inspection.models import Case, Photo
-from inspection.photos import photo_path
 from tests.conftest import PG_URL, ROOT
 from tests.test_report_forms import IN_A1, jpeg_bytes, seed_town
 

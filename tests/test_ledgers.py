@@ -9,16 +9,17 @@ import shapely
 from openpyxl import load_workbook
 
 from geodata.area import geodesic_area_m2
-from inspection.cases import create_case
-from inspection.history import record_change
-from inspection.ledgers import (
+from inspection.accounts.models import User
+from inspection.cases.history import record_change
+from inspection.cases.records import create_case
+from inspection.grid.models import GridCell
+from inspection.reporting.ledgers import (
     LEDGER_COLUMNS,
     ledger_frame,
     write_ledger_csv,
     write_ledger_xlsx,
     write_ledgers_xlsx,
 )
-from inspection.models import GridCell, User
 from inspection.vocab import M2_PER_MU
 
 CELLS = [

@@ -6,7 +6,8 @@ import pytest
 
 from geodata.crs import wgs84_to_gcj02
 from inspection import db
-from inspection.models import Case, GridCell
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
 from tests.browser_support import make_app, serving
 from tests.test_map_pages import case_specs, is_overdue, seed_town
 

@@ -11,9 +11,12 @@ import shapely
 from geodata import assets
 from geodata import maps as geomaps
 from geodata.area import geodesic_area_m2
-from inspection import clock, db, map_data, vocab
-from inspection.models import Case, GridCell, User
-from inspection.reports import year_figures
+from inspection import clock, db, vocab
+from inspection.accounts.models import User
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
+from inspection.maps import data as map_data
+from inspection.reporting.figures import year_figures
 from tests.conftest import login
 
 TODAY = clock.town_today()
@@ -397,7 +400,7 @@ def shown_stat(html: str, stat: str) -> dict:
 @pytest.fixture
 def demo(app):
     """The app with the demo town (inspection.demo) loaded."""
-    from inspection.demo import load_demo
+    from inspection.ops.demo import load_demo
 
     with app.app_context():
         load_demo(db.session(), today=clock.town_today())
@@ -521,7 +524,7 @@ def script_calls(html: str, call: str) -> list[dict]:
 
 
 def test_case_map_parts_for_the_case_page(town, app):
-    from inspection.maps import case_map
+    from inspection.cases.case_map import case_map
 
     reported = shapely.box(113.0009, 30.0009, 113.0012, 30.0012)
     with app.test_request_context("/cases/3"):
@@ -555,7 +558,7 @@ def test_case_map_parts_for_the_case_page(town, app):
 def test_case_map_embeds_with_the_partial(town, app):
     from flask import render_template_string
 
-    from inspection.maps import case_map
+    from inspection.cases.case_map import case_map
 
     page = (
         "{% from 'maps/_embed.html' import map_head, map_body, map_script %}"

@@ -9,8 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from inspection.history import record_change
-from inspection.models import Case, GridCell, StatusChange, User
+from inspection.accounts.models import User
+from inspection.cases.history import record_change
+from inspection.cases.models import Case, StatusChange
+from inspection.grid.models import GridCell
 
 SQUARE = shapely.box(113.000, 30.000, 113.001, 30.001)
 

@@ -10,12 +10,15 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from inspection import case_lists, clock, db
-from inspection.case_lists import ListFilters, case_list_query, home_overdue, list_filters
-from inspection.cases import create_case
+from inspection import clock, db
+from inspection.accounts.models import User
+from inspection.cases import lists
+from inspection.cases.history import record_change
+from inspection.cases.lists import ListFilters, case_list_query, home_overdue, list_filters
+from inspection.cases.models import Case
+from inspection.cases.records import create_case
 from inspection.errors import InvalidInput
-from inspection.history import record_change
-from inspection.models import Case, GridCell, User
+from inspection.grid.models import GridCell
 from tests.conftest import login
 from tests.test_report_forms import seed_town
 from tests.test_workflow import create_canned_case, create_canned_grid, create_canned_users
@@ -91,7 +94,7 @@ def test_a_case_becomes_overdue_the_day_after_its_deadline(session, cases):
 
 def test_the_home_list_is_capped_and_counts_the_rest(session, cases, monkeypatch):
     users, _grid, _made = cases
-    monkeypatch.setattr(case_lists, "HOME_LIMIT", 2)
+    monkeypatch.setattr(lists, "HOME_LIMIT", 2)
 
     listed = home_overdue(session, users["supervisor"], TODAY)
 

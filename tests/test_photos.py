@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from inspection import db, photos
-from inspection.models import Photo
-from inspection.photos import PhotoError, photo_path, process_photo, process_uploads
+from inspection import db
+from inspection.cases import photos
+from inspection.cases.models import Photo
+from inspection.cases.photos import PhotoError, photo_path, process_photo, process_uploads
 from tests.conftest import login
 from tests.test_report_forms import IN_A1, count_cases, last_case, post_report, seed_town
 

@@ -12,7 +12,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from inspection import db
-from inspection.models import Case, GridCell, User
+from inspection.accounts.models import User
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
 from tests.browser_support import make_app, serving
 
 pytestmark = pytest.mark.browser
@@ -36,7 +38,7 @@ def served(tmp_path_factory):
 def seed(app) -> None:
     """The demo town when it is available, else the small test town."""
     try:
-        from inspection.demo import load_demo
+        from inspection.ops.demo import load_demo
     except ImportError:
         load_demo = None
     if load_demo is not None:
@@ -605,7 +607,7 @@ def gps_jpeg(tmp_path: Path, lon: float, lat: float, name="gps.jpg") -> Path:
 
 def responsible_name(app, group: GridCell) -> str:
     """The display name of the 网格员 the server makes responsible for cases in the group."""
-    from inspection.cases import default_responsible
+    from inspection.cases.records import default_responsible
 
     with app.app_context():
         return default_responsible(db.session(), group.id).display_name

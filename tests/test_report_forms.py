@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 
 from geodata.crs import wgs84_to_gcj02
 from inspection import db
-from inspection.cases import create_case
-from inspection.models import Case, GridCell, Photo, User
-from inspection.photos import attach_photos, process_photo
+from inspection.accounts.models import User
+from inspection.cases.models import Case, Photo
+from inspection.cases.photos import attach_photos, process_photo
+from inspection.cases.records import create_case
+from inspection.grid.models import GridCell
 from tests.conftest import csrf_token, login
 
 # The town: village A (groups A1 | A2 sharing lon 113.005) and village B (group B1), lon/lat degrees.

@@ -9,9 +9,10 @@ import shapely
 from sqlalchemy.orm import Session
 
 from bench.bench_report import figures_agree, naive_figures
-from inspection.history import record_change
-from inspection.models import Case, GridCell
-from inspection.reports import empty_figures, format_text, report_command, year_figures
+from inspection.cases.history import record_change
+from inspection.cases.models import Case
+from inspection.grid.models import GridCell
+from inspection.reporting.figures import empty_figures, format_text, report_command, year_figures
 from inspection.vocab import M2_PER_MU
 
 POINT = shapely.Point(113.0005, 30.0005)

@@ -12,8 +12,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from inspection import db
-from inspection.deadlines import DEFAULT_DAYS
-from inspection.models import GridCell, User
+from inspection.accounts.models import User
+from inspection.cases.deadlines import DEFAULT_DAYS
+from inspection.grid.models import GridCell
 from tests.conftest import csrf_token, login
 from tests.test_report_forms import IN_A1, seed_town
 

@@ -7,7 +7,8 @@ from sqlalchemy import delete, select
 
 from app import create_app
 from inspection import db, migrate
-from inspection.models import AuditEntry, LoginThrottle
+from inspection.accounts.models import LoginThrottle
+from inspection.journal import AuditEntry
 from inspection.security import content_security_policy
 from tests.conftest import csrf_token, login
 from tests.test_app import seed

@@ -9,8 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from inspection import cases, db
-from inspection.models import AuditEntry, Case, LoginThrottle, Photo, User
+from inspection import db
+from inspection.accounts.models import LoginThrottle, User
+from inspection.cases import records
+from inspection.cases.models import Case, Photo
+from inspection.journal import AuditEntry
 from tests.conftest import csrf_token, login
 from tests.test_report_forms import IN_A1, jpeg_bytes, seed_town
 
@@ -43,7 +46,7 @@ def report_after_a_read(engine):
         with Session(engine, expire_on_commit=False) as session:
             reporter = session.scalars(select(User).where(User.username == "wgy_a1")).one()
             barrier.wait()  # every writer now holds a read snapshot, as after loading the user
-            case, created = cases.create_case(
+            case, created = records.create_case(
                 session,
                 "issue",
                 shapely.Point(113.001 + i * 0.0004, 30.005),
@@ -73,7 +76,7 @@ def test_the_same_writers_with_a_deferred_begin_are_refused(app, monkeypatch):
     """The control: without begin_write, WAL refuses a read turned writer at once (no busy wait)."""
     seed_town(app)
     engine = app.extensions["db_engine"]
-    monkeypatch.setattr(cases, "begin_write", lambda session: None)
+    monkeypatch.setattr(records, "begin_write", lambda session: None)
 
     results = run_together(report_after_a_read(engine))
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from inspection.reports import empty_figures
-from inspection.summary_zh import approx_m2, approx_mu, round_sig, we_of, year_summary
+from inspection.reporting.figures import empty_figures
+from inspection.reporting.summary_zh import approx_m2, approx_mu, round_sig, we_of, year_summary
 from inspection.vocab import M2_PER_MU
 
 EXAMPLE = (

@@ -8,10 +8,12 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inspection import workflow
+from inspection.accounts.models import User
+from inspection.cases import workflow
+from inspection.cases.history import record_change
+from inspection.cases.models import Case, Photo, StatusChange
 from inspection.errors import Conflict, DomainError, InvalidInput, NotAllowed
-from inspection.history import record_change
-from inspection.models import Case, GridCell, Photo, StatusChange, User
+from inspection.grid.models import GridCell
 from inspection.vocab import STATUSES
 
 TODAY = date(2022, 5, 10)

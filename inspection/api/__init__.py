@@ -1,0 +1,1 @@
+"""OGC API – Features for GIS clients: landing, conformance, OpenAPI, collections, items, Bearer tokens."""

@@ -1,0 +1,1 @@
+"""The audit trail: the change listener that writes audit rows on every flush, and the audit log page."""

@@ -1,0 +1,76 @@
+"""Import grid boundaries from a file into GridCell rows, all or nothing."""
+
+from collections.abc import Callable
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geodata.area import geodesic_areas_m2
+from geodata.grid import build_tree, load_boundaries
+from inspection.db import begin_write
+from inspection.grid.models import GridCell
+from inspection.grid.placement import grid_frame
+
+LEVEL_ORDER = {"town": 0, "village": 1, "group": 2}
+
+
+def import_grid(
+    session: Session,
+    path: str,
+    *,
+    level: str | None = None,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    parent_field: str | None = None,
+    crs: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    zip_limits: dict | None = None,
+) -> dict:
+    """Read boundaries, build the tree and insert or update cells by code; the caller commits.
+
+    `zip_limits` (max_zip_entries, max_unzipped_bytes) bound a zipped file; see settings.
+    """
+    cells = load_boundaries(
+        path,
+        level=level,
+        code_field=code_field,
+        name_field=name_field,
+        parent_field=parent_field,
+        crs=crs,
+        **(zip_limits or {}),
+    )
+    # Cells already stored take part in the tree, so a file of groups can name villages imported
+    # earlier as their parents; the file's cells replace stored ones with the same code.
+    begin_write(session)
+    stored = grid_frame(session)
+    stored = stored[~stored["code"].isin(cells["code"])].drop(columns=["id"])
+    new_codes = set(cells["code"])
+    cells = (
+        build_tree(pd.concat([stored, cells], ignore_index=True))
+        if len(stored)
+        else build_tree(cells)
+    )
+    cells = cells[cells["code"].isin(new_codes)]
+    cells = cells.assign(order=cells["level"].map(LEVEL_ORDER)).sort_values(["order", "code"])
+    areas_m2 = geodesic_areas_m2(cells.geometry.values)
+    existing = {c.code: c for c in session.scalars(select(GridCell))}
+    added = updated = 0
+    for (_, row), area_m2 in zip(cells.iterrows(), areas_m2, strict=True):
+        cell = existing.get(row["code"])
+        if cell is None:
+            cell = GridCell(code=row["code"])
+            session.add(cell)
+            existing[row["code"]] = cell
+            added += 1
+        else:
+            updated += 1
+        cell.level, cell.name = row["level"], row["name"]
+        cell.parent = existing.get(row["parent_code"]) if row["parent_code"] else None
+        cell.set_boundary(row.geometry)
+        cell.area_m2 = float(area_m2)
+    session.flush()
+    if progress:
+        progress(1)
+    counts = cells["level"].value_counts().to_dict()
+    return {"added": added, "updated": updated, **{f"level_{k}": v for k, v in counts.items()}}

@@ -1,0 +1,1 @@
+"""Case maps of the town, a village and a group: their data, the JSON feed and the map pages."""

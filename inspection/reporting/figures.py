@@ -1,0 +1,308 @@
+"""Year figures: cases found, demolished, restored and rectified in a year, by town, village and group.
+
+Counting rules (DOMAIN.md, "Year figures"), all by the town's calendar days (`StatusChange.on`):
+
+- found: `found_on` in the year. Cases now `void` (不属实) count nowhere except in `overdue`.
+- demolished / restored / rectified: the case is fixed now (`done` or `verified`) and its LAST change to
+  `done` is in the year. A case sent back (done → in_progress) and done again counts once, in the year of
+  its final done; one sent back and still open counts in no year. The day is read from `done_on`, which
+  record_change sets to that change's `on` and clears on a send-back (a case verified with no done step
+  goes by `verified_on`); the bench checks it against a loop over the history itself.
+- overdue (issues): open (reported / assigned / in_progress) on 31 December by its history — the last
+  change recorded on or before that day — with `deadline_on` before 31 December. A case found by then
+  whose first change was recorded later was `reported`. Today's status does not matter.
+- superior: issues with source `superior`; received = found in the year, rectified as above.
+- patrol_environment: `patrol` issues of the environment categories found in the year, and how many
+  of those were rectified in it ("巡查发现环保问题4个，整改完成4个": the second figure is part of the
+  first, never more).
+- areas: demolished = `demolished_area_m2`, else `area_m2` (geodesic m²) of the buildings demolished
+  in the year; restored = `area_m2` of the parcels restored in the year. Summed unrounded; 亩 derived.
+- villages: by `Case.village_id`; cases outside the grid form an extra entry (code None, "网格外") only
+  when they have a figure in the year. Cases found after 31 December are not in the year at all.
+
+One aggregate query grouped by (village, group, kind, source, environment) does the counting; Python
+only folds its few hundred rows into the nested figures.
+"""
+
+import json
+import sqlite3
+from datetime import date, datetime
+from unicodedata import east_asian_width
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from inspection.cases.models import Case, StatusChange
+from inspection.grid.models import GridCell
+from inspection.reporting.summary_zh import we_of, year_summary
+from inspection.vocab import ENVIRONMENT_CATEGORIES, M2_PER_MU, STATUS_GROUPS
+
+OUTSIDE_NAME = "网格外"
+NO_GROUP_NAME = "未分组"
+_OPEN = sorted(STATUS_GROUPS["open"])
+_FIXED = sorted(STATUS_GROUPS["fixed"])
+
+
+def empty_figures() -> dict:
+    """The figures of one area with every count and area at zero."""
+    return {
+        "illegal_buildings": {"found": 0, "demolished": 0, "demolished_area_m2": 0.0},
+        "farmland": {"found": 0, "restored": 0, "restored_area_m2": 0.0, "restored_area_mu": 0.0},
+        "issues": {
+            "found": 0,
+            "rectified": 0,
+            "overdue": 0,
+            "superior": {"received": 0, "rectified": 0},
+            "patrol_environment": {"found": 0, "rectified": 0},
+        },
+    }
+
+
+def _year_statement(year: int, *, materialize: bool = True):
+    """Counts and areas of one year grouped by village, group, kind, source and environment flag."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    # record_change keeps done_on = `on` of the last change to done (cleared when sent back).
+    fixed_on = func.coalesce(Case.done_on, Case.verified_on)
+    found = and_(Case.found_on >= start, Case.status != "void")
+    fixed = and_(Case.status.in_(_FIXED), fixed_on >= start, fixed_on <= end)
+    area_m2 = case(
+        (Case.kind == "illegal_building", func.coalesce(Case.demolished_area_m2, Case.area_m2)),
+        else_=Case.area_m2,
+    )
+    # An issue fixed by 31 Dec and still fixed now was not open then: only the rest need history.
+    may_be_overdue = and_(
+        Case.kind == "issue",
+        Case.deadline_on < end,
+        or_(Case.status.not_in(_FIXED), fixed_on.is_(None), fixed_on > end),
+    )
+    step = aliased(StatusChange)
+    status_at_end = (
+        select(step.to_status)
+        .where(step.case_id == Case.id, step.on <= end)
+        .order_by(step.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    # Found by then but first recorded later: it was still waiting to be checked.
+    no_change_yet = case(
+        (exists().where(StatusChange.case_id == Case.id), "reported"), else_=Case.status
+    )
+    overdue = case(
+        (
+            may_be_overdue,
+            case((func.coalesce(status_at_end, no_change_yet).in_(_OPEN), 1), else_=0),
+        ),
+        else_=0,
+    )
+    environment = case((Case.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0)
+    # One row per case that counts, materialized so the GROUP BY sorts small rows (≈2× on SQLite).
+    rows = (
+        select(
+            Case.village_id,
+            Case.group_id,
+            Case.kind,
+            Case.source,
+            environment.label("environment"),
+            case((found, 1), else_=0).label("found"),
+            case((fixed, 1), else_=0).label("fixed"),
+            case((fixed, area_m2), else_=None).label("area_m2"),
+            overdue.label("overdue"),
+            case((and_(found, fixed), 1), else_=0).label("found_fixed"),
+        )
+        # Wrapped in CASE so that no index is used: a plain scan beats an index over most rows.
+        .where(case((and_(Case.found_on <= end, or_(found, fixed, may_be_overdue)), 1)) == 1)
+        .cte("year_rows")
+    )
+    if materialize:
+        rows = rows.prefix_with("MATERIALIZED")
+    keys = (rows.c.village_id, rows.c.group_id, rows.c.kind, rows.c.source, rows.c.environment)
+    sums = (rows.c.found, rows.c.fixed, rows.c.area_m2, rows.c.overdue, rows.c.found_fixed)
+    return select(*keys, *(func.sum(c) for c in sums)).group_by(*keys)
+
+
+def _add(figures: dict, kind: str, source: str, environment: int, counts: tuple) -> None:
+    """Add one grouped row's counts to the figures of an area."""
+    found, fixed, area_m2, overdue, found_fixed = counts
+    if kind == "illegal_building":
+        block = figures["illegal_buildings"]
+        block["found"] += found
+        block["demolished"] += fixed
+        block["demolished_area_m2"] += area_m2
+    elif kind == "farmland":
+        block = figures["farmland"]
+        block["found"] += found
+        block["restored"] += fixed
+        block["restored_area_m2"] += area_m2
+        block["restored_area_mu"] = block["restored_area_m2"] / M2_PER_MU
+    elif kind == "issue":
+        block = figures["issues"]
+        block["found"] += found
+        block["rectified"] += fixed
+        block["overdue"] += overdue
+        if source == "superior":
+            block["superior"]["received"] += found
+            block["superior"]["rectified"] += fixed
+        if source == "patrol" and environment:
+            block["patrol_environment"]["found"] += found
+            block["patrol_environment"]["rectified"] += found_fixed
+
+
+def _nonzero(figures: dict) -> bool:
+    """True if any figure of an area is above zero."""
+    return any(_nonzero(v) if isinstance(v, dict) else v > 0 for v in figures.values())
+
+
+def _entry(cell, figures: dict, outside_name: str) -> dict:
+    return {
+        "code": cell.code if cell else None,
+        "name": cell.name if cell else outside_name,
+        **figures,
+    }
+
+
+def year_figures(session: Session, year: int, *, groups: bool = False) -> dict:
+    """The year's figures for the town and per village (and per group if asked), with summary_zh.
+
+    Areas are geodesic m² (and 亩 = m² / (10000/15)), unrounded. See the module docstring for the rules.
+    """
+    town = empty_figures()
+    by_village: dict = {}
+    by_group: dict = {}
+    bind = session.get_bind()
+    # WITH … AS MATERIALIZED needs SQLite 3.35 (2021); older ones get the plain CTE.
+    materialize = bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
+    statement = _year_statement(year, materialize=materialize)
+    for village_id, group_id, kind, source, environment, *counts in session.execute(statement):
+        counts = (
+            int(counts[0] or 0),
+            int(counts[1] or 0),
+            float(counts[2] or 0.0),
+            int(counts[3] or 0),
+            int(counts[4] or 0),
+        )
+        for figures in (
+            town,
+            by_village.setdefault(village_id, empty_figures()),
+            by_group.setdefault((village_id, group_id), empty_figures()),
+        ):
+            _add(figures, kind, source, environment, counts)
+
+    # Names and codes only: the boundaries are not needed here.
+    cells = session.execute(
+        select(
+            GridCell.id, GridCell.level, GridCell.code, GridCell.name, GridCell.parent_id
+        ).order_by(GridCell.code)
+    ).all()
+    town_cell = next((c for c in cells if c.level == "town"), None)
+    villages = []
+    for cell in cells:
+        if cell.level != "village" and cell.id not in by_village:
+            continue
+        entry = _entry(cell, by_village.get(cell.id, empty_figures()), OUTSIDE_NAME)
+        if groups:
+            entry["groups"] = [
+                _entry(g, by_group.get((cell.id, g.id), empty_figures()), NO_GROUP_NAME)
+                for g in cells
+                if g.parent_id == cell.id and g.level == "group"
+            ]
+            if _nonzero(by_group.get((cell.id, None), empty_figures())):
+                entry["groups"].append(_entry(None, by_group[(cell.id, None)], NO_GROUP_NAME))
+        villages.append(entry)
+    if _nonzero(by_village.get(None, empty_figures())):
+        entry = _entry(None, by_village[None], OUTSIDE_NAME)
+        if groups:
+            entry["groups"] = []
+        villages.append(entry)
+
+    town_name = town_cell.name if town_cell else None
+    result = {"year": year, "town": town_name, **town, "villages": villages}
+    result["summary_zh"] = year_summary(result, we=we_of(town_name))
+    return result
+
+
+def _cell(text: object, width: int) -> str:
+    """Pad text to a display width, counting Chinese characters as two columns."""
+    text = str(text)
+    used = sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)
+
+
+_COLUMNS = (
+    ("村", 12),
+    ("违建发现", 10),
+    ("拆除(处)", 10),
+    ("拆除面积(㎡)", 14),
+    ("复耕(块)", 10),
+    ("复耕面积(亩)", 14),
+    ("问题发现", 10),
+    ("整改完成", 10),
+    ("逾期", 6),
+)
+
+
+def _row(name: str, f: dict) -> str:
+    b, land, i = f["illegal_buildings"], f["farmland"], f["issues"]
+    values = (
+        name,
+        b["found"],
+        b["demolished"],
+        f"{b['demolished_area_m2']:,.2f}",
+        land["restored"],
+        f"{land['restored_area_mu']:,.2f}",
+        i["found"],
+        i["rectified"],
+        i["overdue"],
+    )
+    return "".join(_cell(v, w) for v, (_, w) in zip(values, _COLUMNS, strict=True)).rstrip()
+
+
+def format_text(figures: dict) -> str:
+    """The figures as a readable Chinese block: town totals, the village table and the paragraph."""
+    b, land, i = figures["illegal_buildings"], figures["farmland"], figures["issues"]
+    lines = [
+        f"{figures['town'] or ''}{figures['year']}年 网格巡查年度数据",
+        "",
+        f"违法建筑：发现{b['found']}处，拆除{b['demolished']}处，"
+        f"拆除面积{b['demolished_area_m2']:,.2f}㎡",
+        f"复耕地块：发现{land['found']}块，复耕{land['restored']}块，"
+        f"复耕面积{land['restored_area_mu']:,.2f}亩（{land['restored_area_m2']:,.2f}㎡）",
+        f"问题：发现{i['found']}个，整改完成{i['rectified']}个，年末逾期{i['overdue']}个",
+        f"  上级反馈问题：收到{i['superior']['received']}个，"
+        f"整改完成{i['superior']['rectified']}个",
+        f"  巡查发现环保问题：发现{i['patrol_environment']['found']}个，"
+        f"整改完成{i['patrol_environment']['rectified']}个",
+        "",
+        "".join(_cell(title, w) for title, w in _COLUMNS).rstrip(),
+        *(_row(v["name"], v) for v in figures["villages"]),
+        _row("合计", figures),
+        "",
+        figures["summary_zh"] or "（本年度暂无可写入总结的数据）",
+    ]
+    return "\n".join(lines)
+
+
+def _this_year() -> int:
+    zone = ZoneInfo(current_app.config.get("TOWN_TIMEZONE", "Asia/Shanghai"))
+    return datetime.now(zone).year
+
+
+@click.command("report")
+@with_appcontext
+@click.option("--year", type=int, help="Calendar year (default: this year in TOWN_TIMEZONE)")
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--groups", is_flag=True, help="JSON: add each village's groups (组)")
+def report_command(year, output, groups) -> None:
+    """Print the year figures (拆除, 复耕, 整改 …) and the summary paragraph."""
+    from inspection import db
+
+    figures = year_figures(db.session(), year or _this_year(), groups=groups)
+    if output == "json":
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_text(figures))

@@ -1,0 +1,25 @@
+"""The start page: the town, its villages and the count of cases per status, and the overdue list."""
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from inspection import clock, db
+from inspection.cases.lists import home_overdue
+from inspection.reporting.dashboard_data import sees_town
+from inspection.reporting.overview import town_overview
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Show the town's villages (the viewer's own if grid-bound) with cases by status, and overdue."""
+    session = db.session()
+    today = clock.town_today()
+    return render_template(
+        "home/index.html",
+        overview=town_overview(session, current_user, whole_town=sees_town(current_user)),
+        overdue=home_overdue(session, current_user, today),
+        today=today,
+    )

@@ -1,0 +1,98 @@
+"""The dashboard (统计), the year report page (年度报告) and ledger (台账) downloads."""
+
+from io import BytesIO
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_login import current_user, login_required
+
+from inspection import clock, db
+from inspection.cases.deadlines import overdue_cases
+from inspection.reporting.dashboard_data import (
+    LEDGER_TYPES,
+    chart_data,
+    ledger_filename,
+    ledger_filters,
+    scoped_figures,
+    sees_town,
+    village_names,
+    years_with_cases,
+)
+from inspection.reporting.exports import FORMAT_CHOICES, KIND_CHOICES, export_cases
+from inspection.reporting.figures import year_figures
+
+bp = Blueprint("dashboard", __name__)
+
+
+def _today():
+    return clock.town_today()
+
+
+def _year() -> int:
+    """The year asked for in ?year= (1990–2100), else this year in the town; 404 for others."""
+    year = request.args.get("year", type=int)
+    if year is None:
+        return _today().year
+    if not 1990 <= year <= 2100:
+        abort(404)
+    return year
+
+
+def _figures(year: int) -> dict:
+    return scoped_figures(year_figures(db.session(), year, groups=True), current_user)
+
+
+def _page_context(year: int) -> dict:
+    session = db.session()
+    return {
+        "year": year,
+        "years": years_with_cases(session, max(_today().year, year)),
+        "figures": _figures(year),
+        "town_view": sees_town(current_user),
+        "ledger_formats": FORMAT_CHOICES,
+    }
+
+
+@bp.route("/dashboard")
+@login_required
+def index():
+    """Figures by village and group, monthly and restored-亩 charts, and the overdue list."""
+    context = _page_context(_year())
+    session = db.session()
+    context["chart"] = chart_data(session, context["figures"], current_user)
+    context["overdue"] = overdue_cases(session, today=_today(), viewer=current_user)
+    context["village_names"] = village_names(session)
+    context["today"] = _today()
+    return render_template("dashboard/index.html", **context)
+
+
+@bp.route("/report")
+@login_required
+def report():
+    """The year figures as `flask report` prints them, with the paragraph and downloads."""
+    return render_template("dashboard/report.html", **_page_context(_year()))
+
+
+@bp.route("/report.json")
+@login_required
+def report_json():
+    """The year figures (with groups) the user may see, as JSON."""
+    return jsonify(_figures(_year()))
+
+
+@bp.route("/ledgers/<kind>.<fmt>")
+@login_required
+def ledger(kind: str, fmt: str):
+    """A ledger or GIS file of the cases the user may see, with the filters of exports.select_cases."""
+    if kind not in KIND_CHOICES or fmt not in FORMAT_CHOICES:
+        abort(404)
+    filters = ledger_filters(request.args)
+    buffer = BytesIO()
+    export_cases(db.session(), current_user, kind, fmt, buffer, filters)
+    name, ascii_name = ledger_filename(kind, fmt, filters)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(
+        buffer.getvalue(),
+        content_type=LEDGER_TYPES[fmt],
+        headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
+    )
