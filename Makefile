@@ -52,6 +52,7 @@ load: setup $(LOAD_STAMP)
 
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 bench: setup
