@@ -17,15 +17,10 @@ from inspection.accounts.models import User
 from inspection.cases.models import Case, Photo
 from inspection.cases.photos import photo_path
 from inspection.db import Base
-from inspection.ops.backup import (
-    MANIFEST,
-    SUMS,
-    backup_command,
-    libpq_env,
-    restore_command,
-    safe_member_name,
-)
+from inspection.ops.archive import MANIFEST, SUMS, libpq_env, safe_member_name
+from inspection.ops.backup import backup_command
 from inspection.ops.demo import load_demo
+from inspection.ops.restore import restore_command
 
 TABLES = ("grid_cells", "users", "cases", "status_changes", "photos")
 

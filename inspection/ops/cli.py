@@ -139,7 +139,8 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     from inspection.accounts.tokens import api_token_command
     from inspection.cases.ledger_import import import_cases_command
-    from inspection.ops.backup import backup_command, restore_command
+    from inspection.ops.backup import backup_command
+    from inspection.ops.restore import restore_command
     from inspection.reporting.exports import export_command
     from inspection.reporting.figures import report_command
 
