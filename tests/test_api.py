@@ -468,7 +468,7 @@ def _triangle_case(session):
     ],
 )
 def test_bbox_in_sql_matches_shapely_on_both_backends(session, box):
-    from inspection.api.views import conditions, page
+    from inspection.api.features import conditions, page
     from inspection.cases.lists import box_shape
     from tests.test_ledgers import seed_cases
 
