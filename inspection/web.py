@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
         action_views,
         deadline_views,  # noqa: F401  (its page is on admin.bp)
         edit_views,
+        report_views,  # noqa: F401  (the report forms are on the cases bp)
     )
     from inspection.cases import views as case_views
     from inspection.maps import views as map_views
@@ -151,6 +152,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_views.bp)
 
     audit_views.init_app(app)
-    # One /admin area: its pages come from accounts (users, grid) and cases (time limits).
+    # One /admin area: its pages come from accounts (users, grid_views) and cases (deadline_views).
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
