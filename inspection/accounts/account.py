@@ -45,7 +45,7 @@ def relogin(user: User) -> None:
 
 
 def _page(form, status: int = 200, notice: str | None = None):
-    return render_template("account/password.html", form=form, notice=notice), status
+    return render_template("accounts/password.html", form=form, notice=notice), status
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -88,11 +88,11 @@ def users():
     """List every user with role, phone, cells, certificate (expired ones marked) and state."""
     rows = db.session.scalars(select(User).options(selectinload(User.cells))).all()
     rows = sorted(rows, key=lambda u: (ROLE_ORDER.get(u.role, 9), u.username))
-    return render_template("admin/users.html", users=rows, today=_today())
+    return render_template("accounts/users.html", users=rows, today=_today())
 
 
 def _user_page(form, user: User | None, status: int = 200, notice: str | None = None):
-    html = render_template("admin/user_form.html", form=form, user=user, notice=notice)
+    html = render_template("accounts/user_form.html", form=form, user=user, notice=notice)
     return html, status
 
 

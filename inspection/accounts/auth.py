@@ -30,7 +30,7 @@ def _safe_next(target: str | None) -> str:
 
 def _refuse(username: str, message: str, status: int):
     flash(message, "error")
-    return render_template("auth/login.html", username=username), status
+    return render_template("accounts/login.html", username=username), status
 
 
 @cache
@@ -62,7 +62,7 @@ def login():
     """Show the login form and log the user in."""
     username = request.form.get("username", "").strip()[:64]
     if request.method == "GET":
-        return render_template("auth/login.html", username=username)
+        return render_template("accounts/login.html", username=username)
     s = db.session()
     address = request.remote_addr
     now = throttle.utcnow()

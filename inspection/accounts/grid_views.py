@@ -21,11 +21,11 @@ from inspection.grid.models import GridCell
 @bp.route("/grid")
 def grid():
     """The grid as a tree, town → villages → groups, with the users responsible for each cell."""
-    return render_template("admin/grid.html", tree=grid_tree(db.session()))
+    return render_template("accounts/grid.html", tree=grid_tree(db.session()))
 
 
 def _cell_page(form, cell: GridCell, status: int = 200, notice: str | None = None):
-    return render_template("admin/grid_cell.html", form=form, cell=cell, notice=notice), status
+    return render_template("accounts/grid_cell.html", form=form, cell=cell, notice=notice), status
 
 
 @bp.route("/grid/<code>", methods=["GET", "POST"])

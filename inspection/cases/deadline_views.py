@@ -36,7 +36,7 @@ for _limit in TIME_LIMITS:
 def _deadlines_page(form, status: int = 200, notice: str | None = None):
     limits = [(limit, form[limit.key], _limit_label(limit.key)) for limit in TIME_LIMITS]
     html = render_template(
-        "admin/deadlines.html", form=form, limits=limits, max_days=MAX_DAYS, notice=notice
+        "cases/deadlines.html", form=form, limits=limits, max_days=MAX_DAYS, notice=notice
     )
     return html, status
 

@@ -18,7 +18,7 @@ def index():
     session = db.session()
     today = clock.town_today()
     return render_template(
-        "home/index.html",
+        "reporting/home.html",
         overview=town_overview(session, current_user, whole_town=sees_town(current_user)),
         overdue=home_overdue(session, current_user, today),
         today=today,

@@ -63,14 +63,14 @@ def index():
     context["overdue"] = overdue_cases(session, today=_today(), viewer=current_user)
     context["village_names"] = village_names(session)
     context["today"] = _today()
-    return render_template("dashboard/index.html", **context)
+    return render_template("reporting/dashboard.html", **context)
 
 
 @bp.route("/report")
 @login_required
 def report():
     """The year figures as `flask report` prints them, with the paragraph and downloads."""
-    return render_template("dashboard/report.html", **_page_context(_year()))
+    return render_template("reporting/report.html", **_page_context(_year()))
 
 
 @bp.route("/report.json")
