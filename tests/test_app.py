@@ -410,7 +410,7 @@ def test_concurrent_first_failures_neither_collide_nor_lose_a_count(engine):
 
 def test_start_page_counts_only_the_cases_the_viewer_may_see(app):
     """A 网格员 sees his village with his group's cases; a village head his village; the town all."""
-    from tests.test_report_forms import seed_town
+    from tests.cases.test_report_forms import seed_town
 
     seed_town(app)  # one case, in group A1 of 平岗村
     with app.app_context():

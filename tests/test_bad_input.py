@@ -40,9 +40,9 @@ from inspection import db, migrate
 from inspection.cases.models import Case, Photo, StatusChange
 from inspection.cases.photos import photo_path
 from inspection.grid.models import GridCell
+from tests.cases.test_photos import image_bytes, png_header_only
+from tests.cases.test_report_forms import IN_A1, seed_town
 from tests.conftest import ROOT, csrf_token, login, reset_postgis
-from tests.test_photos import image_bytes, png_header_only
-from tests.test_report_forms import IN_A1, seed_town
 
 ROWS = range(1, 32)
 WAYS = ("form", "form-file", "preview", "import-cases", "import-grid", "photo", "api")
@@ -794,11 +794,11 @@ NO_GEOMETRY_IN_PHOTO = "a photo carries no geometry beyond EXIF GPS (rows 25, 26
 FILE_CRS = "a file states its CRS (GeoJSON and KML are WGS-84 by specification; others carry a .prj or CRS)"
 GRID_DEFINES = "the grid file defines the town: there is no grid to fall outside of or to share"
 REFERENCE_28 = (
-    "two supervisors at once: tests/test_workflow.py::test_a_stale_write_loses_and_history_stays_consistent"
-    " and tests/test_case_actions.py::test_stale_version_is_refused_and_changes_nothing"
+    "two supervisors at once: tests/cases/test_workflow.py::test_a_stale_write_loses_and_history_stays_consistent"
+    " and tests/cases/test_case_actions.py::test_stale_version_is_refused_and_changes_nothing"
 )
 EXPORT_24 = (
-    "export only: tests/test_ledgers.py::test_excel_ledger_reopens_with_headers_formats_and_text_not_formulas"
+    "export only: tests/reporting/test_ledgers.py::test_excel_ledger_reopens_with_headers_formats_and_text_not_formulas"
     " and ::test_csv_ledger_has_bom_same_columns_and_defused_formulas"
 )
 
@@ -819,7 +819,7 @@ NOT_APPLICABLE: dict[tuple[int, str], str] = {
     **{(26, way): "only the photo field takes images" for way in WAYS if way != "photo"},
     (27, "preview"): "the preview stores nothing, so asking twice is harmless",
     (27, "api"): "the OGC API is read-only",
-    (27, "import-grid"): "a re-import updates the cells by code: tests/test_cli.py::test_import_groups_after_their_villages",
+    (27, "import-grid"): "a re-import updates the cells by code: tests/ops/test_cli.py::test_import_groups_after_their_villages",
     **{(28, way): REFERENCE_28 for way in WAYS},
     (29, "import-cases"): "the CLI runs on the server as its operator: no session, no CSRF",
     (29, "import-grid"): "the CLI runs on the server as its operator: no session, no CSRF",
@@ -828,8 +828,8 @@ NOT_APPLICABLE: dict[tuple[int, str], str] = {
     (30, "preview"): "the preview takes no case id",
     (30, "import-cases"): "the CLI runs as the operator, who may see every case",
     (30, "import-grid"): "the CLI runs as the operator, who may see every case",
-    (31, "import-cases"): "a local file: read_vector's max_bytes caps it (tests/test_io.py::test_file_over_the_size_limit_is_refused)",
-    (31, "import-grid"): "a local file: read_vector's max_bytes caps it (tests/test_io.py::test_file_over_the_size_limit_is_refused)",
+    (31, "import-cases"): "a local file: read_vector's max_bytes caps it (tests/geodata/test_io.py::test_file_over_the_size_limit_is_refused)",
+    (31, "import-grid"): "a local file: read_vector's max_bytes caps it (tests/geodata/test_io.py::test_file_over_the_size_limit_is_refused)",
     (31, "api"): "the OGC API answers only GET, which has no body",
 }  # fmt: skip
 

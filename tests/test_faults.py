@@ -21,8 +21,8 @@ from inspection import db, migrate
 from inspection.cases.models import Case, Photo
 from inspection.cases.photos import photo_path
 from inspection.db import TEST_PAUSE_IN_COMMIT, make_engine
+from tests.cases.test_report_forms import IN_A1, jpeg_bytes, seed_town
 from tests.conftest import PG_URL, ROOT
-from tests.test_report_forms import IN_A1, jpeg_bytes, seed_town
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -15,10 +15,10 @@ from inspection import db
 from inspection.accounts.models import User
 from inspection.cases.deadlines import DEFAULT_DAYS
 from inspection.grid.models import GridCell
+from tests.cases.test_report_forms import IN_A1, seed_town
 from tests.conftest import csrf_token, login
-from tests.test_report_forms import IN_A1, seed_town
 
-# The kinds of user the issue names, as users of the seeded town (tests/test_report_forms.py):
+# The kinds of user the issue names, as users of the seeded town (tests/cases/test_report_forms.py):
 # the case lies in group PG01-01 of village PG01.
 USERS = {
     "anonymous": None,

@@ -183,7 +183,7 @@ def test_every_style_element_of_a_page_carries_the_nonce(app, client):
     """A page's own <style> blocks carry this response's nonce; nothing else may style it."""
     import re
 
-    from tests.test_report_forms import seed_town
+    from tests.cases.test_report_forms import seed_town
 
     seed_town(app)
     login(client, "zhangzhen")

@@ -14,8 +14,8 @@ from inspection.accounts.models import LoginThrottle, User
 from inspection.cases import records
 from inspection.cases.models import Case, Photo
 from inspection.journal import AuditEntry
+from tests.cases.test_report_forms import IN_A1, jpeg_bytes, seed_town
 from tests.conftest import csrf_token, login
-from tests.test_report_forms import IN_A1, jpeg_bytes, seed_town
 
 WRITERS = 8
 

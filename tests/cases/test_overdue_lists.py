@@ -19,9 +19,9 @@ from inspection.cases.models import Case
 from inspection.cases.records import create_case
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
+from tests.cases.test_report_forms import seed_town
+from tests.cases.test_workflow import create_canned_case, create_canned_grid, create_canned_users
 from tests.conftest import login
-from tests.test_report_forms import seed_town
-from tests.test_workflow import create_canned_case, create_canned_grid, create_canned_users
 
 TODAY = date(2022, 6, 10)
 

@@ -15,8 +15,8 @@ import shapely
 from geodata.errors import CRSError, FileFormatError
 from geodata.io import CRSMissingError, LayerInfo, list_layers, read_vector
 
-DATA = Path(__file__).parent / "data"
-PARCELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "parcels"
+DATA = Path(__file__).parents[1] / "data"
+PARCELS = Path(__file__).resolve().parents[3] / "shared" / "data" / "parcels"
 # The fixture town (tests/data/make_fixtures.py), lon/lat degrees.
 TOWN_BOUNDS_DEG = (113.00, 30.00, 113.04, 30.02)
 GROUP_NAMES = ["平岗村一组", "平岗村二组", "石桥村一组", "石桥村二组"]

@@ -12,8 +12,8 @@ from inspection import clock, db
 from inspection.accounts.models import User
 from inspection.cases.models import Case, Photo, StatusChange
 from inspection.cases.records import create_case
+from tests.cases.test_report_forms import SQUARE_A1, jpeg_bytes, seed_town
 from tests.conftest import login
-from tests.test_report_forms import SQUARE_A1, jpeg_bytes, seed_town
 
 CERTS = {"liuwei": "42060022001", "chenjun": "42060022002"}
 

@@ -16,7 +16,7 @@ from geodata.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geodata.errors import CRSError, GeodataError, GeometryError
 from geodata.geometry import geometry_from_lonlat, parse_geometry, validate_geometry
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # A 0.01° square near 113.1°E 30.2°N, anticlockwise, as GeoJSON positions.
 SQUARE = [[113.1, 30.2], [113.11, 30.2], [113.11, 30.21], [113.1, 30.21], [113.1, 30.2]]

@@ -8,7 +8,7 @@ from inspection import db
 from inspection.accounts.models import User
 from inspection.grid.models import GridCell
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def count(app, model) -> int:

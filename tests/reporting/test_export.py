@@ -13,7 +13,7 @@ from geodata.export import shapefile_names
 from inspection.errors import InvalidInput
 from inspection.reporting.exports import export_cases, export_command, select_cases
 from tests.conftest import migrated_app
-from tests.test_ledgers import seed_cases
+from tests.reporting.test_ledgers import seed_cases
 
 
 def read_back(path, fmt) -> pd.DataFrame:
@@ -346,7 +346,7 @@ def test_readme_documents_the_shapefile_field_names():
 
     from geodata.export import SHAPEFILE_FIELDS
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Shapefile field names", 1)[1].split("\n## ", 1)[0]
     table = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|$", section, re.MULTILINE))
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from inspection import db
 from inspection.cases.models import Case
 from inspection.journal import AuditEntry
+from tests.cases.test_report_forms import jpeg_bytes, seed_town
 from tests.conftest import login
-from tests.test_report_forms import jpeg_bytes, seed_town
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from bench.bench_grid import random_points, voronoi_groups
 from geodata.errors import FileFormatError, GeometryError
 from geodata.grid import GridError, GridIndex, build_tree, load_boundaries, tree_problems
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 TOWN = "420116101"
 VILLAGES = {"420116101201": "平岗村", "420116101202": "石桥村"}
 GROUP_CODES = ["42011610120101", "42011610120102", "42011610120201", "42011610120202"]

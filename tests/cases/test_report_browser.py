@@ -45,7 +45,7 @@ def seed(app) -> None:
         load_demo(db.session())
         db.session.commit()
     else:
-        from tests.test_report_forms import seed_town
+        from tests.cases.test_report_forms import seed_town
 
         seed_town(app)
 

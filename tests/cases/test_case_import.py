@@ -13,9 +13,9 @@ from inspection.cases.ledger_import import import_cases, import_cases_command
 from inspection.cases.models import Case
 from inspection.errors import InvalidInput
 from tests.conftest import migrated_app
-from tests.test_ledgers import make_town
+from tests.reporting.test_ledgers import make_town
 
-DATA = Path(__file__).parent / "data" / "import"
+DATA = Path(__file__).parents[1] / "data" / "import"
 
 
 def history(case: Case) -> list[tuple[str, date]]:

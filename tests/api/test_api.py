@@ -470,7 +470,7 @@ def _triangle_case(session):
 def test_bbox_in_sql_matches_shapely_on_both_backends(session, box):
     from inspection.api.features import conditions, page
     from inspection.cases.lists import box_shape
-    from tests.test_ledgers import seed_cases
+    from tests.reporting.test_ledgers import seed_cases
 
     seed_cases(session)
     _triangle_case(session)

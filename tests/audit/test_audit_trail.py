@@ -17,8 +17,8 @@ from inspection.audit.reader import detail_lines
 from inspection.cases.models import Case
 from inspection.grid.models import GridCell
 from inspection.journal import AuditEntry
+from tests.cases.test_report_forms import IN_A1, jpeg_bytes, post_report, seed_town
 from tests.conftest import csrf_token, login
-from tests.test_report_forms import IN_A1, jpeg_bytes, post_report, seed_town
 
 CHANGE_EVENTS = ("case.", "user.", "grid.")
 

@@ -21,10 +21,10 @@ from inspection.accounts.models import User
 from inspection.cases.models import Case, StatusChange
 from inspection.cases.records import create_case
 from inspection.reporting.figures import year_figures
-from tests.test_case_actions import CERTS, after_photo, as_user, page, post
-from tests.test_report_forms import SQUARE_A1, seed_town
+from tests.cases.test_case_actions import CERTS, after_photo, as_user, page, post
+from tests.cases.test_report_forms import SQUARE_A1, seed_town
 
-# Village A's group A1 is lon 113.000–113.005, lat 30.000–30.010 (tests/test_report_forms.py).
+# Village A's group A1 is lon 113.000–113.005, lat 30.000–30.010 (tests/cases/test_report_forms.py).
 PARCEL = shapely.from_wkt(
     "POLYGON ((113.001 30.001, 113.003 30.001, 113.003 30.003, 113.001 30.003, 113.001 30.001))"
 )

@@ -8,7 +8,12 @@ from inspection.cases import deadlines, workflow
 from inspection.cases.models import Case, StatusChange
 from inspection.db import Setting
 from inspection.errors import InvalidInput, NotAllowed
-from tests.test_workflow import TODAY, create_canned_case, create_canned_grid, create_canned_users
+from tests.cases.test_workflow import (
+    TODAY,
+    create_canned_case,
+    create_canned_grid,
+    create_canned_users,
+)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from geodata.maps import GROUP_COLORS, OUTLINE_COLOR
 from inspection import db, vocab
 from inspection.cases.models import Case
 from tests.browser_support import make_app, serving
-from tests.test_acceptance_redraw import ACCEPTED, PARCEL, done_parcel, seed
-from tests.test_case_actions import as_user, post
+from tests.cases.test_acceptance_redraw import ACCEPTED, PARCEL, done_parcel, seed
+from tests.cases.test_case_actions import as_user, post
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("playwright.sync_api")

@@ -9,7 +9,7 @@ from inspection import db
 from inspection.cases.models import Case
 from inspection.grid.models import GridCell
 from tests.browser_support import make_app, serving
-from tests.test_map_pages import case_specs, is_overdue, seed_town
+from tests.maps.test_map_pages import case_specs, is_overdue, seed_town
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("playwright.sync_api")

@@ -28,7 +28,7 @@ from geodata.area import (
 )
 
 GEOD = pyproj.Geod(ellps="GRS80")
-PARCELS_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "parcels"
+PARCELS_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "parcels"
 
 
 def pyproj_area_m2(geom) -> float:

@@ -14,8 +14,8 @@ from inspection import db
 from inspection.cases import photos
 from inspection.cases.models import Photo
 from inspection.cases.photos import PhotoError, photo_path, process_photo, process_uploads
+from tests.cases.test_report_forms import IN_A1, count_cases, last_case, post_report, seed_town
 from tests.conftest import login
-from tests.test_report_forms import IN_A1, count_cases, last_case, post_report, seed_town
 
 GPS = (113.0025, 30.005)  # lon, lat in group A1 of the test town
 
