@@ -11,7 +11,7 @@ from inspection import clock, db, journal
 from inspection.audit import reader, trail
 
 bp = Blueprint("audit", __name__)
-# Set by access.case_or_404, map_data.cell_or_404 and the API's item view when a case or grid
+# Set by cases.access.case_or_404, maps.data.cell_or_404 and the API's item view when a case or grid
 # cell exists but lies outside the user's grid.
 REFUSED_KEY = "audit_refused_target"
 

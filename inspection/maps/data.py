@@ -218,7 +218,7 @@ def case_table(
 def restored_condition(year: int | None = None):
     """SQL condition: a farmland parcel restored (done or verified), in `year` if one is given.
 
-    A year takes the rule of reports.year_figures: the parcel's last change to done (done_on, else
+    A year takes the rule of reporting.figures.year_figures: the parcel's last change to done (done_on, else
     verified_on) falls in the year, and it was found by 31 December of it.
     """
     fixed = and_(Case.kind == "farmland", Case.status.in_(sorted(vocab.STATUS_GROUPS["fixed"])))

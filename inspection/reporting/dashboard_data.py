@@ -77,7 +77,7 @@ def scoped_figures(figures: dict, user: User) -> dict:
 def monthly_series(session: Session, year: int, user: User | None = None) -> dict:
     """Found and fixed counts per month of a year, per kind, in cases the user may see.
 
-    The same rules as reports.year_figures: found = found_on in the year and not void; fixed =
+    The same rules as figures.year_figures: found = found_on in the year and not void; fixed =
     done/verified now with the last done (else verified) day in the year. Two grouped queries.
     """
     start, end = date(year, 1, 1), date(year, 12, 31)
