@@ -3,9 +3,7 @@
 import functools
 import hashlib
 import http.server
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -288,12 +286,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.mark.browser
-def test_map_page_works_offline_in_chromium(tmp_path):
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("no chromium on this machine")
-    sync_api = pytest.importorskip("playwright.sync_api")
-
+def test_map_page_works_offline_in_chromium(tmp_path, browser):
+    # The session's Chromium (conftest): a second Playwright in one process would find its loop running.
     (tmp_path / "static").symlink_to(VENDOR.parent, target_is_directory=True)
     (tmp_path / "map.html").write_text(assets.render_local(build_map()), encoding="utf-8")
     (tmp_path / "chart.html").write_text(
@@ -307,49 +301,47 @@ def test_map_page_works_offline_in_chromium(tmp_path):
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     outside, failed, loaded = [], [], []
     try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            try:
-                page = browser.new_page()
+        page = browser.new_page()
+        try:
 
-                def guard(route):
-                    if route.request.url.startswith(origin):
-                        route.continue_()
-                    else:
-                        outside.append(route.request.url)
-                        route.abort()
+            def guard(route):
+                if route.request.url.startswith(origin):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
 
-                page.route("**/*", guard)
-                page.on("requestfailed", lambda r: failed.append(r.url))
-                page.on(
-                    "response",
-                    lambda r: (failed if r.status >= 400 else loaded).append(r.url),
-                )
-                errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(f"{origin}/map.html", wait_until="networkidle")
-                page.evaluate("document.fonts.ready.then(() => true)")
-                page.wait_for_load_state("networkidle")
-                ok = page.evaluate(
-                    """() => ({
-                        leaflet: typeof L === 'object' && L.version,
-                        cluster: typeof L.markerClusterGroup === 'function',
-                        draw: typeof L.Control.Draw === 'function',
-                        measure: typeof L.Control.Measure === 'function',
-                        fullscreen: typeof L.Control.FullScreen === 'function',
-                        awesome: typeof L.AwesomeMarkers === 'object',
-                        jquery: typeof jQuery === 'function',
-                        glyph: document.fonts.check('14px "Glyphicons Halflings"'),
-                        fa: document.fonts.check('900 14px "Font Awesome 6 Free"'),
-                        controls: document.querySelectorAll(
-                            '.leaflet-draw, .leaflet-control-measure, .leaflet-control-zoom-fullscreen'
-                        ).length,
-                    })"""
-                )
-                page.goto(f"{origin}/chart.html", wait_until="networkidle")
-                chart = page.evaluate("typeof Chart === 'function' && Chart.version")
-            finally:
-                browser.close()
+            page.route("**/*", guard)
+            page.on("requestfailed", lambda r: failed.append(r.url))
+            page.on(
+                "response",
+                lambda r: (failed if r.status >= 400 else loaded).append(r.url),
+            )
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{origin}/map.html", wait_until="networkidle")
+            page.evaluate("document.fonts.ready.then(() => true)")
+            page.wait_for_load_state("networkidle")
+            ok = page.evaluate(
+                """() => ({
+                    leaflet: typeof L === 'object' && L.version,
+                    cluster: typeof L.markerClusterGroup === 'function',
+                    draw: typeof L.Control.Draw === 'function',
+                    measure: typeof L.Control.Measure === 'function',
+                    fullscreen: typeof L.Control.FullScreen === 'function',
+                    awesome: typeof L.AwesomeMarkers === 'object',
+                    jquery: typeof jQuery === 'function',
+                    glyph: document.fonts.check('14px "Glyphicons Halflings"'),
+                    fa: document.fonts.check('900 14px "Font Awesome 6 Free"'),
+                    controls: document.querySelectorAll(
+                        '.leaflet-draw, .leaflet-control-measure, .leaflet-control-zoom-fullscreen'
+                    ).length,
+                })"""
+            )
+            page.goto(f"{origin}/chart.html", wait_until="networkidle")
+            chart = page.evaluate("typeof Chart === 'function' && Chart.version")
+        finally:
+            page.close()
     finally:
         server.shutdown()
         server.server_close()
