@@ -20,6 +20,7 @@ from inspection.case_lists import bbox_condition
 from inspection.errors import DomainError
 from inspection.exports import gis_frame, status_keys
 from inspection.models import Case, GridCell, User
+from inspection.params import MAX_INT, MAX_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -64,17 +65,22 @@ class ApiError(Exception):
 # --- Parameters: strings in, values out, ApiError(400) on anything else ---------------------
 
 
-def parse_int(name: str, text: str | None, default: int, low: int, high: int | None) -> int:
-    """An integer parameter ≥ low; above high it is clamped to high (as OGC API asks for limit)."""
+def parse_int(name: str, text: str | None, default: int, low: int, high: int, *, clamp=True) -> int:
+    """An integer parameter ≥ low; above high it is clamped to high (as OGC API asks for limit),
+    or refused when not `clamp`; more than 20 digits is never a number we take."""
     if text is None:
         return default
     try:
-        value = int(text)
+        value = int(text) if len(text.strip()) <= 20 else None
     except ValueError:
+        value = None
+    if value is None:
         raise ApiError(400, "InvalidParameterValue", f"{name} must be an integer") from None
     if value < low:
         raise ApiError(400, "InvalidParameterValue", f"{name} must be at least {low}")
-    return min(value, high) if high is not None else value
+    if value > high and not clamp:
+        raise ApiError(400, "InvalidParameterValue", f"{name} must be at most {high}")
+    return min(value, high)
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -543,7 +549,7 @@ def _items_args(collection_id: str) -> dict:
     _check_params(GRID_PARAMS if COLLECTIONS[collection_id][0] is None else CASE_PARAMS)
     return {
         "limit": parse_int("limit", request.args.get("limit"), LIMIT_DEFAULT, 1, LIMIT_MAX),
-        "offset": parse_int("offset", request.args.get("offset"), 0, 0, None),
+        "offset": parse_int("offset", request.args.get("offset"), 0, 0, MAX_PAGE, clamp=False),
         "bbox": parse_bbox(request.args.get("bbox")),
         "datetime": parse_datetime(request.args.get("datetime")),
         "status": request.args.get("status"),
@@ -601,11 +607,12 @@ def item(collection_id: str, feature_id: str) -> Response:
     model = GridCell if COLLECTIONS[collection_id][0] is None else Case
     where = conditions(session, g.api_user, collection_id, {})
     rows = []
-    if feature_id.isdigit():
+    is_id = feature_id.isdigit() and int(feature_id) <= MAX_INT
+    if is_id:
         query = select(model).where(model.id == int(feature_id), *where)
         rows = list(session.scalars(query))
     if not rows:
-        if feature_id.isdigit():  # hidden from this user, not missing: the audit log notes it
+        if is_id:  # hidden from this user, not missing: the audit log notes it
             g.audit_refused_target = _hidden_target(session, collection_id, int(feature_id))
         raise ApiError(404, "NotFound", f"no feature {feature_id} in {collection_id}")
     feature = features(collection_id, rows)[0]

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from inspection import audit, audit_log, audit_trail, clock, db
+from inspection.params import MAX_PAGE, query_int
 
 bp = Blueprint("audit", __name__)
 # Set by access.case_or_404, map_data.cell_or_404 and the API's item view when a case or grid
@@ -44,7 +45,7 @@ def index():
     if not audit_log.may_read(current_user):
         abort(403)
     filters = audit_log.Filters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int(request.args, "page", 1, 1, MAX_PAGE)
     session = db.session()
     entries, has_next = audit_log.find_entries(session, filters, page)
     return render_template(

@@ -39,6 +39,7 @@ from geodata.geometry import (
     validate_geometry,
 )
 from geodata.io import read_vector
+from geodata.ways import CASE_IMPORT
 from inspection import clock
 from inspection.cases import COMMON_FIELDS, GEOMETRY_TYPES, KIND_FIELDS, create_case
 from inspection.db import begin_write
@@ -650,7 +651,7 @@ def _rows(path: Path, kind: str | None, limits: dict) -> list[tuple[int, dict, o
     """(row number, properties, geometry or None) of every row of an Excel or GIS file."""
     if is_xlsx(path, **limits):
         return read_excel_rows(path, kind)
-    frame = read_vector(path, **limits)
+    frame = read_vector(path, way=CASE_IMPORT, **limits)
     geometry = frame.geometry.name
     rows = []
     for number, record in enumerate(frame.to_dict("records"), start=1):

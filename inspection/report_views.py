@@ -34,6 +34,7 @@ from inspection.errors import DomainError, InvalidInput
 from inspection.forms import FieldError, file_features, form_for, no_location, photo_suggestion
 from inspection.forms import read_geometry as read_form_geometry
 from inspection.models import Case, GridCell, Photo
+from inspection.params import MAX_PAGE, query_int
 from inspection.photos import (
     PhotoError,
     attach_photos,
@@ -312,7 +313,7 @@ def case_list():
     """List the cases the user may see, filtered by kind, village and overdue (all in the URL)."""
     session = db.session()
     today = clock.town_today()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int(request.args, "page", 1, 1, MAX_PAGE)
     error = None
     try:
         filters = list_filters(session, current_user, request.args)

@@ -109,7 +109,7 @@ def test_load_boundaries_refuses_points():
     points = gpd.GeoDataFrame({"code": ["A"]}, geometry=[shapely.Point(113, 30)], crs=4326)
 
     with pytest.raises(GeometryError) as caught:
-        load_boundaries(points.to_json().encode())
+        load_boundaries(points.to_json().encode(), filename="points.geojson")
 
     assert caught.value.code == "grid_not_polygon"
 
