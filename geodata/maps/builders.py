@@ -49,7 +49,7 @@ POLYGON_MIN_ZOOM = (
 )
 CLUSTER_PX = 100  # server-side cluster cell, in screen pixels at the requested zoom
 SCRIPT = "js/map.js"
-_SCRIPT_FILE = Path(__file__).resolve().parent.parent / "static" / SCRIPT
+_SCRIPT_FILE = Path(__file__).resolve().parents[2] / "static" / SCRIPT
 _TRUE = {"1", "true", "on", "yes"}
 _TOKEN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # folium's page-wide rules would restyle our layout around the map; its own #id rule stays.
