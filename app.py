@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inspection import db
+from inspection import db, params
 from inspection.settings import SETTINGS, defaults, from_environment
 
 
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if hops > 0:  # behind nginx: the client's address, scheme and host from the proxy's headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    params.init_app(app)  # before any blueprint adds a route with <int:…>
     db.init_app(app)
 
     from inspection.ops import cli

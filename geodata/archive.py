@@ -3,6 +3,7 @@
 import io
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from geodata.errors import FileFormatError
@@ -13,9 +14,18 @@ _IGNORED_PREFIXES = ("__MACOSX/",)
 
 
 def safe_extract(
-    data: bytes, dest_dir: Path, *, max_entries: int, max_unzipped_bytes: int
+    data: bytes,
+    dest_dir: Path,
+    *,
+    max_entries: int,
+    max_unzipped_bytes: int,
+    member_action: Callable[[str], str] | None = None,
 ) -> list[Path]:
-    """Unpack a ZIP held in memory into `dest_dir` and return the files written, in archive order."""
+    """Unpack a ZIP held in memory into `dest_dir` and return the files written, in archive order.
+
+    `member_action(name)` says "extract", "skip" or "refuse" for each member (default: extract);
+    one refused member refuses the archive before anything is written.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -27,6 +37,8 @@ def safe_extract(
         _check_limits(archive.infolist(), max_entries, max_unzipped_bytes)
         for info in entries:
             _check_entry(info)
+        if member_action is not None:
+            entries = _allowed(entries, member_action)
         written: list[Path] = []
         budget_bytes = max_unzipped_bytes
         for info in entries:
@@ -42,6 +54,20 @@ def _ignored(info: zipfile.ZipInfo) -> bool:
     """Say whether an entry is operating-system clutter rather than data."""
     name = info.filename.replace("\\", "/")
     return name.startswith(_IGNORED_PREFIXES) or PurePosixPath(name).name.startswith("._")
+
+
+def _allowed(entries: list[zipfile.ZipInfo], member_action: Callable[[str], str]) -> list:
+    """Keep the members to extract; refuse the archive if any member is of a refused type."""
+    actions = [(info, member_action(info.filename)) for info in entries if not info.is_dir()]
+    refused = [info.filename for info, action in actions if action == "refuse"]
+    if refused:
+        names = "、".join(refused[:5]) + ("…" if len(refused) > 5 else "")
+        raise FileFormatError(
+            "zip_member_refused",
+            f"压缩包内含有此处不接受的文件：{names}；请只打包数据文件后重新上传。",
+            f"The ZIP archive holds files of a type not accepted here: {', '.join(refused[:5])}.",
+        )
+    return [info for info, action in actions if action == "extract"]
 
 
 def _check_limits(infos: list[zipfile.ZipInfo], max_entries: int, max_unzipped_bytes: int) -> None:

@@ -1,4 +1,4 @@
-"""The 镇 → 村 → 组 grid: boundary files in; re-exports the tree check and GridIndex for assignment."""
+"""The 县 → 镇 → 村 → 组 grid: boundary files in; re-exports the tree check and GridIndex for assignment."""
 
 import os
 from collections.abc import Iterable
@@ -23,6 +23,7 @@ from geodata.grid_tree import (
     tree_problems,
 )
 from geodata.io import DEFAULT_MAX_UNZIPPED_BYTES, DEFAULT_MAX_ZIP_ENTRIES, read_vector
+from geodata.ways import GRID_IMPORT
 
 __all__ = [
     "LEVELS",
@@ -58,6 +59,7 @@ def load_boundaries(
     parent_field: str | None = None,
     crs: str | int | pyproj.CRS | None = None,
     layer: str | None = None,
+    filename: str | None = None,
     max_zip_entries: int = DEFAULT_MAX_ZIP_ENTRIES,
     max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES,
 ) -> gpd.GeoDataFrame:
@@ -66,10 +68,13 @@ def load_boundaries(
     Fields are found by common Chinese/English names unless named; without a name field the
     name is the code. `level` ("town", "village",
     "group", or 镇/村/组) sets the level of every row; otherwise a level field is used when there is
-    one, and build_tree infers what is still missing. `crs` is for files that state none.
+    one, and build_tree infers what is still missing. `crs` is for files that state none;
+    `filename` names content given as bytes (its extension must agree with the content).
     """
     frame = read_vector(
         path,
+        way=GRID_IMPORT,
+        filename=filename,
         crs=crs,
         layer=layer,
         max_zip_entries=max_zip_entries,
@@ -131,13 +136,13 @@ def _field(columns: list[str], given: str | None, candidates: Iterable[str]) -> 
 
 
 def _level_key(value: object) -> str | None:
-    """Map a level word (town/镇/一级/1 …) to "town", "village" or "group"; blanks → None."""
+    """Map a level word (county/县, town/镇/一级/1 …) to a key of LEVELS; blanks → None."""
     key = level_key(value)
     if key is not None and key not in LEVELS:
         raise FileFormatError(
             "grid_level_unknown",
-            f"无法识别的网格级别：{key}（应为 镇/村/组 或 town/village/group）",
-            f"Unknown grid level {key!r} (expected town, village or group)",
+            f"无法识别的网格级别：{key}（应为 县/镇/村/组 或 county/town/village/group）",
+            f"Unknown grid level {key!r} (expected county, town, village or group)",
         )
     return key
 

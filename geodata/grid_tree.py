@@ -1,4 +1,9 @@
-"""Check grid cells as a 镇 → 村 → 组 tree: levels and parents derived when missing, nesting validated."""
+"""Check grid cells as a 县 → 镇 → 村 → 组 tree: levels and parents derived when missing, nesting validated.
+
+The county level is optional: a file (with the cells already stored) without a county cell is a
+town grid whose towns have no parent in the grid, as before counties existed. A county grid has
+exactly one county cell, and every town lies in it.
+"""
 
 from dataclasses import dataclass
 
@@ -10,8 +15,10 @@ import shapely
 from geodata.errors import GeometryError
 from geodata.geometry import validate_geometry
 
-LEVELS = ("town", "village", "group")
-LEVEL_ZH = {"town": "镇", "village": "村", "group": "组"}
+LEVELS = ("county", "town", "village", "group")
+LEVEL_ZH = {"county": "县", "town": "镇", "village": "村", "group": "组"}
+# National statistical division codes: 县 6 digits, 镇 9, 村 12; groups add 3 (15).
+DIVISION_CODE_DIGITS = {"county": 6, "town": 9, "village": 12, "group": 15}
 COLUMNS = ["level", "code", "name", "parent_code", "geometry"]
 # A child counts as inside its parent when this share of its area is (edge noise of digitising).
 MIN_INSIDE_SHARE = 0.99
@@ -49,6 +56,7 @@ class GridError(GeometryError):
 
 
 LEVEL_WORDS = {
+    **dict.fromkeys(("county", "县", "区", "市辖区", "旗", "县级", "县区"), "county"),
     **dict.fromkeys(("town", "镇", "乡", "街道", "一级", "1"), "town"),
     **dict.fromkeys(("village", "村", "社区", "二级", "2"), "village"),
     **dict.fromkeys(("group", "组", "小组", "村民小组", "三级", "3"), "group"),
@@ -56,7 +64,7 @@ LEVEL_WORDS = {
 
 
 def level_key(value: object) -> str | None:
-    """Map a level word (town/镇/一级/1 …) to "town", "village" or "group"; unknown text is kept."""
+    """Map a level word (county/县, town/镇/一级/1 …) to a key of LEVELS; unknown text is kept."""
     text = code_text(value)
     return None if text is None else LEVEL_WORDS.get(text.lower(), text)
 
@@ -115,7 +123,9 @@ def _derive(cells: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[TreeProblem
         return frame, problems
     parents, problems = _parents(frame, geoms)
     frame["parent_code"] = pd.Series(parents, index=frame.index, dtype=object)
-    problems += _nesting_problems(frame, geoms) + _overlap_problems(frame, geoms)
+    problems += (
+        _county_problems(frame) + _nesting_problems(frame, geoms) + _overlap_problems(frame, geoms)
+    )
     order = np.lexsort((frame["code"].to_numpy(dtype=str), frame["level"].map(LEVELS.index)))
     return frame.iloc[order].reset_index(drop=True), problems
 
@@ -193,6 +203,7 @@ def _levels(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> tuple[list[str], list
     given = list(frame["level"])
     parents = list(frame["parent_code"])
     depth = None
+    top = 0 if "county" in given else 1  # the outermost cell is the county only when one is named
     levels: list[str | None] = [None] * len(codes)
     problems: list[TreeProblem] = []
 
@@ -208,7 +219,7 @@ def _levels(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> tuple[list[str], list
             index = LEVELS.index(parent_level) + 1 if parent_level in LEVELS else len(LEVELS)
         else:
             depth = _nesting_depth(geoms) if depth is None else depth
-            index = int(depth[row])
+            index = top + int(depth[row])
         return LEVELS[index] if index < len(LEVELS) else None
 
     for row, code in enumerate(codes):
@@ -218,8 +229,9 @@ def _levels(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> tuple[list[str], list
             problems.append(
                 TreeProblem(
                     "level_unknown",
-                    f"网格 {code} 的级别无法确定（{shown}）：应为镇、村、组三级之一",
-                    f"Cannot tell the level of cell {code} ({shown}): it must be town, village or group",
+                    f"网格 {code} 的级别无法确定（{shown}）：应为县、镇、村、组之一",
+                    f"Cannot tell the level of cell {code} ({shown}): it must be county, town, "
+                    "village or group",
                     (code,),
                 )
             )
@@ -240,7 +252,14 @@ def _parents(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> tuple[list, list[Tre
     codes = list(frame["code"])
     levels = list(frame["level"])
     parents = list(frame["parent_code"])
-    orphans = [i for i, level in enumerate(levels) if level != LEVELS[0] and parents[i] is None]
+    roots = _root_levels(levels)
+    orphans = [i for i, level in enumerate(levels) if level not in roots and parents[i] is None]
+    by_code = dict(zip(codes, levels, strict=True))
+    for i in list(orphans):
+        prefix = _division_parent(codes[i], levels[i])
+        if prefix is not None and by_code.get(prefix) == _level_above(levels[i]):
+            parents[i] = prefix  # a statistical division code names its parent by its prefix
+            orphans.remove(i)
     if not orphans:
         return parents, []
     points = shapely.point_on_surface(geoms[orphans])
@@ -271,18 +290,70 @@ def _parents(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> tuple[list, list[Tre
     return parents, problems
 
 
+def _root_levels(levels: list) -> set[str]:
+    """The levels without a parent in the grid: the county, or the towns when there is no county."""
+    return {"county"} if "county" in levels else {"county", "town"}
+
+
+def _level_above(level: str) -> str | None:
+    """The level one up (None above the county)."""
+    index = LEVELS.index(level) if level in LEVELS else 0
+    return LEVELS[index - 1] if index > 0 else None
+
+
+def _division_parent(code: str, level: str) -> str | None:
+    """The parent's code when `code` is a statistical division code of its level (digits, right length)."""
+    above = _level_above(level)
+    if above is None or not code.isdigit() or len(code) != DIVISION_CODE_DIGITS[level]:
+        return None
+    return code[: DIVISION_CODE_DIGITS[above]]
+
+
+def _county_problems(frame: gpd.GeoDataFrame) -> list[TreeProblem]:
+    """One deployment holds one county: at most one county cell, and towns of one county only."""
+    levels = list(frame["level"])
+    counties = sorted(code for code, level in zip(frame["code"], levels, strict=True) if level == "county")
+    if len(counties) > 1:
+        return [
+            TreeProblem(
+                "several_counties",
+                f"网格中有 {len(counties)} 个县级网格（{'、'.join(counties[:5])}）：一套系统只管理一个县",
+                f"The grid holds {len(counties)} counties ({', '.join(counties[:5])}); one "
+                "deployment holds one county",
+                tuple(counties),
+            )
+        ]
+    if counties:
+        return []
+    named = sorted(
+        {p for p, level in zip(frame["parent_code"], levels, strict=True) if level == "town" and p}
+    )
+    if len(named) > 1:
+        return [
+            TreeProblem(
+                "towns_of_several_counties",
+                f"镇的上级编码指向不同的县（{'、'.join(named[:5])}）：一套系统只管理一个县",
+                f"The towns name different counties as parents ({', '.join(named[:5])}); one "
+                "deployment holds one county",
+                tuple(named),
+            )
+        ]
+    return []
+
+
 def _nesting_problems(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> list[TreeProblem]:
     """Check each parent exists one level up and holds at least MIN_INSIDE_SHARE of the child's area."""
     codes = list(frame["code"])
     levels = list(frame["level"])
     row_of = {code: i for i, code in enumerate(codes)}
+    roots = _root_levels(levels)
     problems = []
     pairs = []
     for child, parent_code in enumerate(frame["parent_code"]):
-        if levels[child] == LEVELS[0]:
-            continue  # a town's parent (the county) is outside the grid
+        if levels[child] in roots:
+            continue  # the county; or, in a town grid, a town (its county is outside the grid)
         parent = row_of.get(parent_code)
-        expected = LEVELS[LEVELS.index(levels[child]) - 1]
+        expected = _level_above(levels[child])
         if parent is None or levels[parent] != expected:
             problems.append(
                 TreeProblem(

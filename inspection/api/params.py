@@ -16,17 +16,22 @@ class ApiError(Exception):
         self.status, self.code, self.description = status, code, description
 
 
-def parse_int(name: str, text: str | None, default: int, low: int, high: int | None) -> int:
-    """An integer parameter ≥ low; above high it is clamped to high (as OGC API asks for limit)."""
+def parse_int(name: str, text: str | None, default: int, low: int, high: int, *, clamp=True) -> int:
+    """An integer parameter ≥ low; above high it is clamped to high (as OGC API asks for limit),
+    or refused when not `clamp`; more than 20 digits is never a number we take."""
     if text is None:
         return default
     try:
-        value = int(text)
+        value = int(text) if len(text.strip()) <= 20 else None
     except ValueError:
+        value = None
+    if value is None:
         raise ApiError(400, "InvalidParameterValue", f"{name} must be an integer") from None
     if value < low:
         raise ApiError(400, "InvalidParameterValue", f"{name} must be at least {low}")
-    return min(value, high) if high is not None else value
+    if value > high and not clamp:
+        raise ApiError(400, "InvalidParameterValue", f"{name} must be at most {high}")
+    return min(value, high)
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

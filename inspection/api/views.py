@@ -27,6 +27,7 @@ from inspection.api.params import (
 from inspection.cases.models import Case
 from inspection.errors import DomainError
 from inspection.grid.models import GridCell
+from inspection.params import MAX_INT, MAX_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -212,7 +213,7 @@ def _items_args(collection_id: str) -> dict:
     _check_params(GRID_PARAMS if COLLECTIONS[collection_id][0] is None else CASE_PARAMS)
     return {
         "limit": parse_int("limit", request.args.get("limit"), LIMIT_DEFAULT, 1, LIMIT_MAX),
-        "offset": parse_int("offset", request.args.get("offset"), 0, 0, None),
+        "offset": parse_int("offset", request.args.get("offset"), 0, 0, MAX_PAGE, clamp=False),
         "bbox": parse_bbox(request.args.get("bbox")),
         "datetime": parse_datetime(request.args.get("datetime")),
         "status": request.args.get("status"),
@@ -270,11 +271,12 @@ def item(collection_id: str, feature_id: str) -> Response:
     model = GridCell if COLLECTIONS[collection_id][0] is None else Case
     where = conditions(session, g.api_user, collection_id, {})
     rows = []
-    if feature_id.isdigit():
+    is_id = feature_id.isdigit() and int(feature_id) <= MAX_INT
+    if is_id:
         query = select(model).where(model.id == int(feature_id), *where)
         rows = list(session.scalars(query))
     if not rows:
-        if feature_id.isdigit():  # hidden from this user, not missing: the audit log notes it
+        if is_id:  # hidden from this user, not missing: the audit log notes it
             g.audit_refused_target = _hidden_target(session, collection_id, int(feature_id))
         raise ApiError(404, "NotFound", f"no feature {feature_id} in {collection_id}")
     feature = features(collection_id, rows)[0]

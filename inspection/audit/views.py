@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from inspection import clock, db, journal
 from inspection.audit import reader, trail
+from inspection.params import MAX_PAGE, query_int
 
 bp = Blueprint("audit", __name__)
 # Set by cases.access.case_or_404, maps.data.cell_or_404 and the API's item view when a case or grid
@@ -45,7 +46,7 @@ def index():
     if not reader.may_read(current_user):
         abort(403)
     filters = reader.Filters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int(request.args, "page", 1, 1, MAX_PAGE)
     session = db.session()
     entries, has_next = reader.find_entries(session, filters, page)
     return render_template(

@@ -25,6 +25,7 @@ from geodata.crs import WGS84
 from geodata.errors import GeodataError
 from geodata.geometry import parse_geometry
 from geodata.io import DEFAULT_MAX_UNZIPPED_BYTES, DEFAULT_MAX_ZIP_ENTRIES, read_vector
+from geodata.ways import WEB_LOCATION
 from inspection import clock, vocab
 from inspection.cases.records import COMMON_FIELDS, KIND_FIELDS
 from inspection.errors import InvalidInput
@@ -240,6 +241,7 @@ def file_features(
     try:
         frame = read_vector(
             data,
+            way=WEB_LOCATION,
             filename=filename,
             max_bytes=max_bytes,
             max_zip_entries=max_zip_entries,

@@ -7,6 +7,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from geodata.io import read_vector
+from geodata.ways import CASE_IMPORT
 from inspection.errors import InvalidInput
 
 MAX_XLSX_ENTRIES = 10_000
@@ -186,7 +187,7 @@ def read_rows(path: Path, kind: str | None, limits: dict) -> list[tuple[int, dic
     """(row number, properties, geometry or None) of every row of an Excel or GIS file."""
     if is_xlsx(path, **limits):
         return read_excel_rows(path, kind)
-    frame = read_vector(path, **limits)
+    frame = read_vector(path, way=CASE_IMPORT, **limits)
     geometry = frame.geometry.name
     rows = []
     for number, record in enumerate(frame.to_dict("records"), start=1):

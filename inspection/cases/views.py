@@ -29,6 +29,7 @@ from inspection.cases.photos import photo_path
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
 from inspection.map_context import basemap
+from inspection.params import MAX_PAGE, query_int
 
 bp = Blueprint("cases", __name__)
 
@@ -49,7 +50,7 @@ def case_list():
     """List the cases the user may see, filtered by kind, village and overdue (all in the URL)."""
     session = db.session()
     today = clock.town_today()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int(request.args, "page", 1, 1, MAX_PAGE)
     error = None
     try:
         filters = list_filters(session, current_user, request.args)

@@ -1,5 +1,5 @@
 /* 网格巡查 maps (MapApp): basemaps, grid cells, cases coloured from their status, GCJ-02 display shift.
- * geodata/maps.py writes one MapApp call per layer; data arrives as compact GeoJSON (see
+ * geodata/maps/elements.py writes one MapApp call per layer; data arrives as compact GeoJSON (see
  * geodata.maps.case_geojson), embedded or fetched from a JSON endpoint by bounding box and zoom.
  * Stored coordinates are WGS-84; on 高德 tiles (GCJ-02) they are shifted for display only, and a
  * point picked on the map is shifted back with MapApp.toWgs84. */

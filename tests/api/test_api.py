@@ -2,10 +2,12 @@
 
 import json
 import multiprocessing
+import os
+import subprocess
+import sys
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
-import pyogrio
 import pytest
 import shapely
 from sqlalchemy import func, select
@@ -359,35 +361,54 @@ def live_url(api_app):
         ports.close()
 
 
-@pytest.fixture
-def gdal_token(api_app):
-    """Send the supervisor's token with every GDAL HTTP request, and stop afterwards.
+# GDAL's OGC API client runs in a process of its own, as QGIS would: the app's processes keep GDAL
+# to the few file drivers they read (geodata.gdal_guard), so OAPIF is not registered in this one.
+OAPIF_CLIENT = """
+import json, sys, warnings
+import pyogrio
+warnings.simplefilter("ignore")
+url, layer = "OAPIF:" + sys.argv[1], sys.argv[2]
+bbox = tuple(float(x) for x in sys.argv[3].split(",")) if len(sys.argv) > 3 else None
+layers = sorted(str(name) for name in pyogrio.list_layers(url)[:, 0])
+frame = pyogrio.read_dataframe(url, layer=layer, bbox=bbox)
+rows = [
+    {**{k: str(v) for k, v in r.items() if k != "geometry"}, "wkt": r["geometry"].wkt}
+    for r in frame.to_dict("records")
+]
+print(json.dumps({"layers": layers, "crs": frame.crs.to_epsg(), "rows": rows}))
+"""
+
+
+def read_with_gdal_oapif(url: str, token: str, layer: str, bbox=None) -> dict:
+    """Read the API with GDAL's OAPIF driver in a fresh Python process; the token as a bearer.
 
     GDAL_HTTP_HEADERS does not reach the OAPIF driver: its own HEADERS (Accept) option replaces
     the config option in cpl_http. GDAL_HTTP_AUTH=BEARER (GDAL >= 3.9) adds the header instead.
     """
-    options = {"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": api_app.config["TEST_TOKEN"]}
-    pyogrio.set_gdal_config_options(options)
-    yield
-    pyogrio.set_gdal_config_options(dict.fromkeys(options))
+    env = {**os.environ, "GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": token}
+    done = subprocess.run(
+        [sys.executable, "-c", OAPIF_CLIENT, url, layer, *([",".join(map(str, bbox))] if bbox else [])],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
 
 
-def test_gdal_oapif_driver_reads_the_api(api_app, live_url, gdal_token):
+def test_gdal_oapif_driver_reads_the_api(api_app, live_url):
     with api_app.app_context():
         issues = db.session().scalars(select(Case).where(Case.kind == "issue")).all()
         expected = {c.id: (c.status, c.title, c.village.code, c.found_on, c.geom) for c in issues}
 
-    layers = pyogrio.list_layers(f"OAPIF:{live_url}")
-    frame = pyogrio.read_dataframe(f"OAPIF:{live_url}", layer="issues")
+    read = read_with_gdal_oapif(live_url, api_app.config["TEST_TOKEN"], "issues")
 
-    assert set(layers[:, 0]) == {"issues", "illegal_buildings", "farmland", "grid"}
-    assert len(frame) == len(expected) and sorted(frame["id"]) == sorted(expected)
-    assert frame.crs.to_epsg() == 4326
-    for row in frame.head(5).itertuples():
-        status, title, village_code, found_on, geom = expected[int(row.id)]
-        assert (row.status, row.title, row.village_code) == (status, title, village_code)
-        assert row.found_on.date() == found_on
-        assert row.geometry.distance(geom) < 1e-6
+    assert set(read["layers"]) == {"issues", "illegal_buildings", "farmland", "grid"}
+    assert sorted(int(row["id"]) for row in read["rows"]) == sorted(expected)
+    assert read["crs"] == 4326
+    for row in read["rows"][:5]:
+        status, title, village_code, found_on, geom = expected[int(row["id"])]
+        assert (row["status"], row["title"], row["village_code"]) == (status, title, village_code)
+        assert row["found_on"][:10] == found_on.isoformat()
+        assert shapely.from_wkt(row["wkt"]).distance(geom) < 1e-6
 
 
 def test_landing_links_an_openapi_definition_and_docs(client, auth):
@@ -499,7 +520,7 @@ def test_bbox_in_sql_matches_shapely_on_both_backends(session, box):
         assert [r.id for r in second] == expected[1:2], collection
 
 
-def test_gdal_oapif_reads_with_bbox_and_the_grid(api_app, live_url, gdal_token):
+def test_gdal_oapif_reads_with_bbox_and_the_grid(api_app, live_url):
     with api_app.app_context():
         s = db.session()
         farmland = s.scalars(select(Case).where(Case.kind == "farmland")).all()
@@ -508,9 +529,10 @@ def test_gdal_oapif_reads_with_bbox_and_the_grid(api_app, live_url, gdal_token):
         expected = sorted(c.id for c in farmland if c.geom.intersects(shapely.box(*box)))
         cells = sorted(s.scalars(select(GridCell.id)).all())
 
-    near = pyogrio.read_dataframe(f"OAPIF:{live_url}", layer="farmland", bbox=box)
-    grid = pyogrio.read_dataframe(f"OAPIF:{live_url}", layer="grid")
+    token = api_app.config["TEST_TOKEN"]
+    near = read_with_gdal_oapif(live_url, token, "farmland", box)["rows"]
+    grid = read_with_gdal_oapif(live_url, token, "grid")["rows"]
 
-    assert sorted(int(i) for i in near["id"]) == expected and expected
-    assert sorted(int(i) for i in grid["id"]) == cells
-    assert set(grid["level"]) == {"town", "village", "group"}
+    assert sorted(int(row["id"]) for row in near) == expected and expected
+    assert sorted(int(row["id"]) for row in grid) == cells
+    assert {row["level"] for row in grid} == {"town", "village", "group"}

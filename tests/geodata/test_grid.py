@@ -109,7 +109,7 @@ def test_load_boundaries_refuses_points():
     points = gpd.GeoDataFrame({"code": ["A"]}, geometry=[shapely.Point(113, 30)], crs=4326)
 
     with pytest.raises(GeometryError) as caught:
-        load_boundaries(points.to_json().encode())
+        load_boundaries(points.to_json().encode(), filename="points.geojson")
 
     assert caught.value.code == "grid_not_polygon"
 
@@ -338,3 +338,102 @@ def test_assignment_agrees_with_sjoin_on_an_irregular_grid():
     assert (pd.isna(expected) == pd.isna(pd.Series(found, dtype=object))).all()
     assert expected.isna().sum() > 0
     assert [f for f in found if f is not None] == expected.dropna().tolist()
+
+
+# --- A county of towns ----------------------------------------------------------------------------
+
+
+def test_county_tree_with_division_codes_finds_parents_by_prefix():
+    rows = [
+        cell("county", "420116", None, (0, 0, 2, 1)),
+        cell("town", "420116101", None, (0, 0, 1, 1)),  # no parent codes given: the prefixes say
+        cell("town", "420116102", None, (1, 0, 2, 1)),
+        cell("village", "420116101201", None, (0, 0, 1, 1)),
+        cell("village", "420116102201", None, (1, 0, 2, 1)),
+        cell("group", "420116102201001", None, (1, 0, 2, 1)),
+    ]
+
+    tree = tree_as_dict(build_tree(frame_of(rows)))
+
+    assert tree == {
+        "420116": ("county", None),
+        "420116101": ("town", "420116"),
+        "420116102": ("town", "420116"),
+        "420116101201": ("village", "420116101"),
+        "420116102201": ("village", "420116102"),
+        "420116102201001": ("group", "420116102201"),
+    }
+
+
+def test_county_levels_from_nesting_when_the_county_is_named():
+    rows = [
+        cell("县", "C", None, (0, 0, 4, 4)),
+        cell(None, "T", None, (0, 0, 3, 3)),
+        cell(None, "V", None, (0, 0, 2, 2)),
+        cell(None, "G", None, (0, 0, 1, 1)),
+    ]
+
+    tree = tree_as_dict(build_tree(frame_of(rows)))
+
+    assert tree == {
+        "C": ("county", None),
+        "T": ("town", "C"),
+        "V": ("village", "T"),
+        "G": ("group", "V"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem", "codes"),
+    [
+        (
+            [cell("county", "A", None, (0, 0, 1, 1)), cell("county", "B", None, (2, 0, 3, 1))],
+            "several_counties",
+            ("A", "B"),
+        ),
+        (
+            [cell("town", "T1", "K1", (0, 0, 1, 1)), cell("town", "T2", "K2", (1, 0, 2, 1))],
+            "towns_of_several_counties",
+            ("K1", "K2"),
+        ),
+        (
+            [
+                cell("county", "C", None, (0, 0, 2, 1)),
+                cell("town", "T1", "C", (0, 0, 1.2, 1)),
+                cell("town", "T2", "C", (1, 0, 2, 1)),  # 20 % of T2 lies in T1 as well
+            ],
+            "cells_overlap",
+            ("T1", "T2"),
+        ),
+        (
+            [
+                cell("county", "C", None, (0, 0, 2, 1)),
+                cell("town", "T1", "C", (0, 0, 1, 1)),
+                cell("town", "T2", "C", (1, 0, 2, 1)),
+                cell("village", "V", "T1", (0.5, 0, 1.5, 1)),  # half of it in T2
+            ],
+            "outside_parent",
+            ("V", "T1"),
+        ),
+        (
+            [cell("county", "C", None, (0, 0, 1, 1)), cell("town", "T", None, (5, 5, 6, 6))],
+            "parent_not_found",
+            ("T",),
+        ),
+    ],
+)
+def test_county_tree_problems_name_the_codes(rows, problem, codes):
+    problems = tree_problems(frame_of(rows))
+
+    found = [p for p in problems if p.code == problem]
+    assert found and found[0].cell_codes == codes
+
+
+def test_a_town_with_a_sliver_over_its_neighbour_is_accepted():
+    rows = [
+        cell("county", "C", None, (0, 0, 2, 1)),
+        cell("town", "T1", "C", (0, 0, 1.001, 1)),  # 0.1 % overlap: digitising noise
+        cell("town", "T2", "C", (1, 0, 2, 1)),
+    ]
+
+    assert tree_problems(frame_of(rows)) == []

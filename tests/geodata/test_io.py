@@ -12,14 +12,38 @@ import pyproj
 import pytest
 import shapely
 
+from geodata import sniff
 from geodata.errors import CRSError, FileFormatError
 from geodata.io import CRSMissingError, LayerInfo, list_layers, read_vector
+from geodata.ways import GRID_IMPORT
 
 DATA = Path(__file__).parents[1] / "data"
 PARCELS = Path(__file__).resolve().parents[3] / "shared" / "data" / "parcels"
 # The fixture town (tests/data/make_fixtures.py), lon/lat degrees.
 TOWN_BOUNDS_DEG = (113.00, 30.00, 113.04, 30.02)
 GROUP_NAMES = ["平岗村一组", "平岗村二组", "石桥村一组", "石桥村二组"]
+
+
+_EXTENSIONS = {sniff.ZIP: ".zip", sniff.GEOJSON: ".geojson", sniff.KML: ".kml", sniff.GEOPACKAGE: ".gpkg"}
+
+
+def _named(source, options: dict) -> dict:
+    """The options with the import-grid way, and bytes named after what their content is."""
+    options.setdefault("way", GRID_IMPORT)
+    if isinstance(source, bytes) and "filename" not in options:
+        kind = sniff.sniff_format(source[: sniff.HEAD_BYTES])
+        options["filename"] = "upload" + _EXTENSIONS.get(kind, ".geojson")
+    return options
+
+
+def read(source, **options):
+    """read_vector by the import-grid way (every format we read)."""
+    return read_vector(source, **_named(source, options))
+
+
+def layers_of(source, **options):
+    """list_layers by the import-grid way."""
+    return list_layers(source, **_named(source, options))
 
 
 def zip_bytes(entries: dict[str, bytes]) -> bytes:
@@ -71,7 +95,7 @@ def gk_ring_m() -> list[list[float]]:
 def test_each_format_reads_to_lonlat(name, layer, count):
     crs = 4526 if name == "groups_noprj.zip" else None
 
-    frame = read_vector(DATA / name, layer=layer, crs=crs)
+    frame = read(DATA / name, layer=layer, crs=crs)
 
     assert frame.crs.to_epsg() == 4326
     assert len(frame) == (count or 4)
@@ -80,20 +104,36 @@ def test_each_format_reads_to_lonlat(name, layer, count):
 
 
 @pytest.mark.parametrize("name", ["grid.geojson", "grid.gpkg", "grid_gk.zip", "grid.kml"])
-def test_bytes_read_like_the_path_and_the_name_is_ignored(name):
+def test_bytes_read_like_the_path(name):
     layer = "group" if name == "grid.gpkg" else None
-    from_path = read_vector(DATA / name, layer=layer)
+    from_path = read(DATA / name, layer=layer)
 
-    from_bytes = read_vector((DATA / name).read_bytes(), filename="misleading.txt", layer=layer)
+    from_bytes = read((DATA / name).read_bytes(), filename=f"upload/{name}", layer=layer)
 
     assert shapely.equals_exact(
         np.asarray(from_path.geometry.values), np.asarray(from_bytes.geometry.values)
     ).all()
 
 
+@pytest.mark.parametrize("name", ["grid.geojson", "grid.gpkg", "grid_gk.zip", "grid.kml"])
+def test_a_name_that_disagrees_with_the_content_is_refused(name):
+    with pytest.raises(FileFormatError) as caught:
+        read((DATA / name).read_bytes(), filename="misleading.txt")
+
+    assert caught.value.code == "extension_mismatch"
+    assert "扩展名与内容不符" in caught.value.message_zh
+
+
+def test_bytes_without_a_name_are_refused():
+    with pytest.raises(FileFormatError) as caught:
+        read_vector((DATA / "grid.geojson").read_bytes(), way=GRID_IMPORT)
+
+    assert caught.value.code == "file_unnamed"
+
+
 def test_file_object_reads():
     with (DATA / "grid.geojson").open("rb") as file:
-        frame = read_vector(file)
+        frame = read(file, filename="grid.geojson")
 
     assert len(frame) == 7
 
@@ -102,7 +142,7 @@ def test_gauss_kruger_metres_reproject_to_the_drawn_degrees():
     shp = f"/vsizip/{DATA / 'grid_gk.zip'}/grid_gk.shp"
     assert pyogrio.read_info(shp)["crs"] == "EPSG:4526"
 
-    frame = read_vector(DATA / "grid_gk.zip")
+    frame = read(DATA / "grid_gk.zip")
 
     first_group = frame[frame["CODE"] == 42011610120101].geometry.iloc[0]
     assert shapely.hausdorff_distance(first_group, shapely.box(113.00, 30.00, 113.01, 30.02)) < 1e-9
@@ -115,7 +155,7 @@ def test_gbk_shapefile_without_cpg_reads_chinese_right():
     assert not any(name.endswith(".cpg") for name in names)
     assert "平岗村".encode("gbk") in dbf
 
-    frame = read_vector(DATA / "groups_gbk.zip")
+    frame = read(DATA / "groups_gbk.zip")
 
     assert list(frame["网格名称"]) == GROUP_NAMES
     assert list(frame["上级编码"])[:2] == ["420116101201", "420116101201"]
@@ -123,7 +163,7 @@ def test_gbk_shapefile_without_cpg_reads_chinese_right():
 
 def test_shapefile_without_prj_is_refused_offering_gauss_kruger_zones():
     with pytest.raises(CRSMissingError) as caught:
-        read_vector(DATA / "groups_noprj.zip")
+        read(DATA / "groups_noprj.zip")
 
     error = caught.value
     assert isinstance(error, CRSError)
@@ -135,7 +175,7 @@ def test_shapefile_without_prj_is_refused_offering_gauss_kruger_zones():
 
 @pytest.mark.parametrize("crs", [4526, "EPSG:4526", pyproj.CRS.from_epsg(4526)])
 def test_shapefile_without_prj_reads_with_the_named_crs(crs):
-    frame = read_vector(DATA / "groups_noprj.zip", crs=crs)
+    frame = read(DATA / "groups_noprj.zip", crs=crs)
 
     assert np.allclose(frame.total_bounds, TOWN_BOUNDS_DEG, atol=1e-8)
     assert list(frame["name"]) == GROUP_NAMES
@@ -143,24 +183,24 @@ def test_shapefile_without_prj_reads_with_the_named_crs(crs):
 
 def test_geojson_in_metres_without_crs_is_not_read_as_degrees():
     with pytest.raises(CRSMissingError) as caught:
-        read_vector(geojson_bytes(gk_ring_m()))
+        read(geojson_bytes(gk_ring_m()))
 
     assert caught.value.options[0][0] == 4526
 
 
 def test_geojson_legacy_crs_member_in_metres_is_honoured():
-    frame = read_vector(geojson_bytes(gk_ring_m(), "urn:ogc:def:crs:EPSG::4526"))
+    frame = read(geojson_bytes(gk_ring_m(), "urn:ogc:def:crs:EPSG::4526"))
 
     assert np.allclose(frame.total_bounds, TOWN_BOUNDS_DEG, atol=1e-8)
 
 
 def test_named_crs_that_does_not_fit_the_coordinates_is_refused():
     with pytest.raises(CRSError):
-        read_vector(DATA / "groups_noprj.zip", crs=4513)  # zone 25 is 75°E, not 114°E
+        read(DATA / "groups_noprj.zip", crs=4513)  # zone 25 is 75°E, not 114°E
 
 
 def test_topojson_shared_arcs_decode_to_the_drawn_groups():
-    frame = read_vector(DATA / "groups.topojson")
+    frame = read(DATA / "groups.topojson")
 
     for i, geometry in enumerate(frame.geometry):
         west = 113.00 + 0.01 * i
@@ -175,15 +215,15 @@ def test_topojson_shared_arcs_decode_to_the_drawn_groups():
 
 
 def test_kml_folders_are_read_together_unless_one_is_named():
-    every_folder = read_vector(DATA / "grid.kml")
-    groups = read_vector(DATA / "grid.kml", layer="组")
+    every_folder = read(DATA / "grid.kml")
+    groups = read(DATA / "grid.kml", layer="组")
 
     assert len(every_folder) == 7
     assert list(groups["Name"]) == ["一组", "二组", "一组", "二组"]
 
 
 def test_list_layers_of_a_geopackage():
-    layers = list_layers(DATA / "grid.gpkg")
+    layers = layers_of(DATA / "grid.gpkg")
 
     assert layers == [
         LayerInfo("town", "Polygon", 1),
@@ -195,7 +235,7 @@ def test_list_layers_of_a_geopackage():
 @pytest.mark.parametrize(("layer", "code"), [(None, "several_layers"), ("组", "layer_missing")])
 def test_geopackage_layer_must_be_chosen_and_exist(layer, code):
     with pytest.raises(FileFormatError) as caught:
-        read_vector(DATA / "grid.gpkg", layer=layer)
+        read(DATA / "grid.gpkg", layer=layer)
 
     assert caught.value.code == code
     assert "village" in caught.value.message_zh
@@ -210,10 +250,10 @@ def test_zip_with_two_shapefiles_lists_both_and_reads_the_chosen_one():
         for name, content in parts.items()
     }
 
-    layers = list_layers(zip_bytes(both))
+    layers = layers_of(zip_bytes(both))
     with pytest.raises(FileFormatError) as caught:
-        read_vector(zip_bytes(both))
-    chosen = read_vector(zip_bytes(both), layer="groups")
+        read(zip_bytes(both))
+    chosen = read(zip_bytes(both), layer="groups")
 
     assert [layer.name for layer in layers] == ["villages", "groups"]
     assert caught.value.code == "several_layers"
@@ -224,7 +264,7 @@ def test_zip_with_too_many_entries_is_refused():
     entries = {f"part{i}.txt": b"" for i in range(1001)}
 
     with pytest.raises(FileFormatError) as caught:
-        read_vector(zip_bytes(entries))
+        read(zip_bytes(entries))
 
     assert caught.value.code == "zip_too_many_entries"
 
@@ -237,7 +277,7 @@ def test_zip_refused_by_its_declared_size_before_unpacking():
     data[central + 24 : central + 28] = (0xFFFF_FFF0).to_bytes(4, "little")
 
     with pytest.raises(FileFormatError) as caught:
-        read_vector(bytes(data))
+        read(bytes(data))
 
     assert caught.value.code == "zip_too_large"
 
@@ -246,7 +286,7 @@ def test_zip_that_unpacks_too_large_is_refused():
     data = zip_bytes({"big.dbf": b"\0" * 200_000})
 
     with pytest.raises(FileFormatError) as caught:
-        read_vector(data, max_unzipped_bytes=100_000)
+        read(data, max_unzipped_bytes=100_000)
 
     assert caught.value.code == "zip_too_large"
 
@@ -258,13 +298,13 @@ def test_zip_whose_header_understates_the_size_is_stopped():
         data[at + offset : at + offset + 4] = (100).to_bytes(4, "little")
 
     with pytest.raises(FileFormatError):
-        read_vector(bytes(data), max_unzipped_bytes=1_000)
+        read(bytes(data), max_unzipped_bytes=1_000)
 
 
 @pytest.mark.parametrize("name", ["../groups.shp", "/etc/groups.shp", "C:/groups.shp"])
 def test_zip_entry_escaping_the_folder_is_refused(name):
     with pytest.raises(FileFormatError) as caught:
-        read_vector(zip_bytes({name: b"\x00\x00\x27\x0a"}))
+        read(zip_bytes({name: b"\x00\x00\x27\x0a"}))
 
     assert caught.value.code == "zip_unsafe_path"
 
@@ -287,7 +327,7 @@ def test_kml_with_doctype_or_entities_is_refused(prolog):
     text = f'<?xml version="1.0"?>\n{prolog}\n{KML_BODY}'.encode()
 
     with pytest.raises(FileFormatError) as caught:
-        read_vector(text)
+        read(text)
 
     assert caught.value.code == "kml_doctype"
 
@@ -296,7 +336,7 @@ def test_kmz_with_doctype_is_refused():
     kml = f'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY lol "lol">]>{KML_BODY}'.encode()
 
     with pytest.raises(FileFormatError) as caught:
-        read_vector(zip_bytes({"doc.kml": kml}))
+        read(zip_bytes({"doc.kml": kml}))
 
     assert caught.value.code == "kml_doctype"
 
@@ -319,7 +359,7 @@ def test_file_that_is_not_what_its_name_says_is_refused(tmp_path, name, content)
     path.write_bytes(content)
 
     with pytest.raises(FileFormatError) as caught:
-        read_vector(path)
+        read(path)
 
     assert caught.value.code in {"unknown_format", "not_geopackage"}
     assert name in caught.value.message_zh
@@ -349,7 +389,7 @@ def test_file_that_is_not_what_its_name_says_is_refused(tmp_path, name, content)
 )
 def test_broken_or_empty_file_is_refused_with_a_reason(content, code):
     with pytest.raises(FileFormatError) as caught:
-        read_vector(content)
+        read(content)
 
     assert caught.value.code == code
     assert caught.value.message_zh and caught.value.message_en
@@ -359,19 +399,19 @@ def test_truncated_geopackage_is_a_file_format_error():
     data = (DATA / "grid.gpkg").read_bytes()[:2048]
 
     with pytest.raises(FileFormatError):
-        read_vector(data, layer="group")
+        read(data, layer="group")
 
 
 def test_file_over_the_size_limit_is_refused():
     with pytest.raises(FileFormatError) as caught:
-        read_vector(DATA / "grid.geojson", max_bytes=1_000)
+        read(DATA / "grid.geojson", max_bytes=1_000)
 
     assert caught.value.code == "file_too_large"
 
 
 def test_missing_file_is_a_file_format_error(tmp_path):
     with pytest.raises(FileFormatError) as caught:
-        read_vector(tmp_path / "nowhere.geojson")
+        read(tmp_path / "nowhere.geojson")
 
     assert caught.value.code == "file_missing"
 
@@ -395,8 +435,8 @@ def test_real_parcel_file_reads_like_its_published_lonlat_copy(relative, box_deg
         pytest.skip(f"{path} is absent")
     copy = next(path.parent.glob("*_epsg4326.geojson"))
 
-    frame = read_vector(path)
-    reference = read_vector(copy)
+    frame = read(path)
+    reference = read(copy)
 
     west, south, east, north = frame.total_bounds
     assert box_deg[0] <= west < east <= box_deg[2]
@@ -418,6 +458,6 @@ def test_danish_latin1_shapefile_is_not_mistaken_for_gbk():
     if not path.exists():
         pytest.skip(f"{path} is absent")
 
-    frame = read_vector(path)
+    frame = read(path)
 
     assert "Græs og kløvergræs uden norm, under 50 % kløver (omdrift)" in set(frame["Afgroede"])
