@@ -62,10 +62,12 @@ ROLES = {
     "grid_member": ("网格员", "Grid member"),
     "officer": ("执法队员", "Enforcement officer"),
     "supervisor": ("镇领导", "Supervisor"),
+    "county": ("县级人员", "County staff"),
     "admin": ("管理员", "Administrator"),
 }
 
 LEVELS = {
+    "county": ("县", "County"),
     "town": ("镇", "Town"),
     "village": ("村", "Village"),
     "group": ("组", "Group"),

@@ -86,3 +86,72 @@ def test_upgrade_twice_is_a_no_op(engine):
     migrate.upgrade(engine)
 
     assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def _wkb(engine, geom):
+    """A geometry as the column takes it on this backend (EWKB hex on PostGIS, WKB on SQLite)."""
+    if engine.dialect.name == "postgresql":
+        return shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True)
+    return shapely.to_wkb(geom)
+
+
+def test_a_one_town_database_becomes_the_one_town_of_a_county(db_url):
+    engine = make_engine(db_url, pool_size=2)
+    migrate.upgrade(engine, "0005")
+    town = shapely.MultiPolygon([shapely.box(113.0, 30.0, 113.04, 30.02)])
+    group = shapely.MultiPolygon([shapely.box(113.0, 30.0, 113.01, 30.01)])
+    parcel = shapely.box(113.001, 30.001, 113.002, 30.002)
+    with engine.begin() as conn:
+        cells = [
+            (1, "town", "420116101", None, town, 3.1e7),
+            (2, "village", "420116101201", 1, town, 3.1e7),
+            (3, "group", "420116101201001", 2, group, 1.1e6),
+        ]
+        for cell_id, level, code, parent, geom, area in cells:
+            conn.execute(
+                text(
+                    "INSERT INTO grid_cells (id, level, code, name, parent_id, boundary, area_m2, "
+                    "min_lon, min_lat, max_lon, max_lat) VALUES (:i, :l, :c, :c, :p, :b, :a, "
+                    ":x0, :y0, :x1, :y1)"
+                ),
+                {"i": cell_id, "l": level, "c": code, "p": parent, "b": _wkb(engine, geom),
+                 "a": area, **dict(zip(("x0", "y0", "x1", "y1"), geom.bounds, strict=True))},
+            )  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO cases (id, kind, status, source, title, description, found_on, geom, "
+                "point_lon, point_lat, area_m2, created_at, updated_at, version, town_id, "
+                "village_id, group_id) VALUES (7, 'farmland', 'verified', 'patrol', '复耕', '', "
+                "'2022-03-01', :g, 113.0015, 30.0015, 10234.5, '2022-03-01 00:00:00', "
+                "'2022-03-01 00:00:00', 3, 1, 2, 3)"
+            ),
+            {"g": _wkb(engine, parcel)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO status_changes (case_id, from_status, to_status, \"on\", at, note) "
+                "VALUES (7, 'reported', 'verified', '2022-06-01', '2022-06-01 00:00:00', '')"
+            )
+        )
+        before = conn.execute(
+            text("SELECT id, town_id, village_id, group_id, area_m2, status FROM cases")
+        ).all()
+
+    migrate.upgrade(engine)
+
+    with engine.begin() as conn:
+        county = conn.execute(
+            text("SELECT id, code, name, area_m2, min_lon, max_lat FROM grid_cells "
+                 "WHERE level = 'county'")
+        ).one()  # fmt: skip
+        town_parent = conn.execute(text("SELECT parent_id FROM grid_cells WHERE id = 1"))
+        after = conn.execute(
+            text("SELECT id, town_id, village_id, group_id, area_m2, status FROM cases")
+        ).all()
+        history = conn.execute(text("SELECT count(*) FROM status_changes")).scalar_one()
+        cells = conn.execute(text("SELECT count(*) FROM grid_cells")).scalar_one()
+    assert county.code == "420116" and county.area_m2 == 3.1e7
+    assert (county.min_lon, county.max_lat) == (113.0, 30.02)
+    assert town_parent.scalar_one() == county.id
+    assert after == before and history == 1 and cells == 4
+    engine.dispose()

@@ -48,7 +48,7 @@ class Case(BBoxMixin, Base):
     done_on: Mapped[date | None] = mapped_column(Date)
     verified_on: Mapped[date | None] = mapped_column(Date)
 
-    town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
 
