@@ -7,6 +7,7 @@ endpoint, or a second URL rule for one endpoint, fails test_every_route_has_a_ro
 from dataclasses import dataclass, field
 
 import pytest
+import shapely
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -19,7 +20,8 @@ from tests.cases.test_report_forms import IN_A1, seed_town
 from tests.conftest import csrf_token, login
 
 # The kinds of user the issue names, as users of the seeded town (tests/cases/test_report_forms.py):
-# the case lies in group PG01-01 of village PG01.
+# the case lies in group PG01-01 of village PG01. The town is one of two towns of a county
+# (seed_county): the county's staff see both, the second town's supervisor only his own.
 USERS = {
     "anonymous": None,
     "own_group": "wgy_a1",  # 网格员 of the case's group
@@ -28,6 +30,8 @@ USERS = {
     "officer": "liuwei",
     "supervisor": "zhangzhen",
     "admin": "admin",
+    "county": "xian",
+    "other_town": "zhang_sq",
 }
 KINDS = list(USERS)
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -56,7 +60,9 @@ class Row:
     anonymous_to: str = "/auth/login"  # where a 302 sends the anonymous visitor
 
 
-HIDDEN = {"other_group": 404}  # the case is outside that user's grid
+HIDDEN = {"other_group": 404, "other_town": 404}  # the case is outside that user's grid
+OUTSIDE = {"other_group": 422, "other_town": 422}  # reporting outside one's grid is refused
+READ_ONLY = {"county": 403}  # the county reads everything and acts on no case
 ADMIN_ONLY = everyone(403, admin=200)
 ADMIN_SAVES = everyone(403, admin=303)
 FIELD_STAFF_REDIRECT = {"own_group": 302, "other_group": 302, "village_head": 302}
@@ -85,15 +91,20 @@ ROWS = [
     Row("cases.case_list", "GET", "/cases", everyone(200)),
     Row("cases.new_case", "GET", "/cases/new/issue", everyone(200)),
     # Anyone may report inside his grid; the neighbouring 网格员 is refused outside his own.
-    Row("cases.new_case", "POST", "/cases/new/issue", everyone(303, other_group=422), REPORT),
+    Row("cases.new_case", "POST", "/cases/new/issue", everyone(303, **OUTSIDE), REPORT),
     Row("cases.detail", "GET", "/cases/{case}", everyone(200, **HIDDEN)),
     # Correcting a report: its 网格员, the village head and above, not the officer (who acts on it).
-    Row("case_edit.edit", "GET", "/cases/{case}/edit", everyone(200, officer=403, **HIDDEN)),
+    Row(
+        "case_edit.edit",
+        "GET",
+        "/cases/{case}/edit",
+        everyone(200, officer=403, **HIDDEN, **READ_ONLY),
+    ),
     Row(
         "case_edit.edit",
         "POST",
         "/cases/{case}/edit",
-        everyone(303, officer=403, **HIDDEN),
+        everyone(303, officer=403, **HIDDEN, **READ_ONLY),
         {
             "expected_version": "1",
             "title": "河边垃圾",
@@ -110,7 +121,7 @@ ROWS = [
         "cases.preview",
         "POST",
         "/cases/preview",
-        everyone(200, other_group=422),  # a 网格员 reports only inside his own grid
+        everyone(200, **OUTSIDE),  # a 网格员 reports only inside his own grid
         {"geometry": "113.0025,30.005", "crs": "EPSG:4326"},
     ),
     Row("cases.service_worker", "GET", "/sw.js", everyone(200, anonymous=200)),
@@ -119,7 +130,7 @@ ROWS = [
         "actions.act",
         "POST",
         "/cases/{case}/actions/void",
-        everyone(303, own_group=403, officer=403, **HIDDEN),
+        everyone(303, own_group=403, officer=403, **HIDDEN, **READ_ONLY),
         {"note": "重复上报", "expected_version": "1"},  # the version the case page shows
     ),
     Row("dashboard.index", "GET", "/dashboard", everyone(200)),
@@ -128,8 +139,13 @@ ROWS = [
     Row("dashboard.ledger", "GET", "/ledgers/issue.csv", everyone(200)),
     # Field staff land on their own group's or village's map; a 网格员 sees no village map.
     Row("maps.town", "GET", "/map", everyone(200, **FIELD_STAFF_REDIRECT)),
-    Row("maps.village", "GET", "/map/village/PG01", everyone(200, own_group=404, other_group=404)),
-    Row("maps.group", "GET", "/map/group/PG01-01", everyone(200, other_group=404)),
+    Row(
+        "maps.village",
+        "GET",
+        "/map/village/PG01",
+        everyone(200, own_group=404, other_group=404, other_town=404),
+    ),
+    Row("maps.group", "GET", "/map/group/PG01-01", everyone(200, other_group=404, other_town=404)),
     Row("maps.data", "GET", "/map/data.geojson", everyone(200)),
     Row("api.landing", "GET", "/api/", everyone(200, anonymous=401)),
     Row("api.conformance", "GET", "/api/conformance", everyone(200, anonymous=401)),
@@ -197,7 +213,8 @@ ROWS = [
             "new_password2": NEW_PASSWORD,
         },
     ),
-    Row("audit.index", "GET", "/audit", everyone(403, supervisor=200, admin=200)),
+    # Not yet scoped by town: a town supervisor reads the whole log (README, left for later).
+    Row("audit.index", "GET", "/audit", everyone(403, supervisor=200, admin=200, county=200, other_town=200)),
     Row("static", "GET", "/static/css/app.css", everyone(200, anonymous=200)),
 ]
 
@@ -237,9 +254,44 @@ def test_every_route_has_a_row(app):
     assert not stale, f"rows for routes that no longer exist: {stale}"
 
 
-def town_ids(app) -> dict:
-    """The seeded town's case and photo, and the user and cell ids the rows' forms name."""
+def seed_county(app) -> dict:
+    """The seeded town as one of two towns of a county, with the county's and the second town's staff.
+
+    With two towns the one-town rule ends: the officer is tied to his town, as a county's must be.
+    """
     ids = seed_town(app)
+    with app.app_context():
+        s = db.session()
+        town = s.scalar(select(GridCell).where(GridCell.code == "PG"))
+        county = GridCell(level="county", code="420116", name="测试县")
+        county.set_boundary(shapely.box(113.0, 30.0, 113.04, 30.01))
+        other = GridCell(level="town", code="SQ", name="石桥镇", parent=county)
+        other.set_boundary(shapely.box(113.02, 30.0, 113.04, 30.01))
+        village = GridCell(level="village", code="SQ01", name="东村", parent=other)
+        village.set_boundary(shapely.box(113.02, 30.0, 113.04, 30.01))
+        group = GridCell(level="group", code="SQ01-01", name="东一组", parent=village)
+        group.set_boundary(shapely.box(113.02, 30.0, 113.04, 30.01))
+        town.parent = county
+        s.add_all([county, other, village, group])
+        password = s.scalar(select(User.password_hash).where(User.username == "admin"))
+        s.add(User(username="xian", display_name="县局", role="county", password_hash=password))
+        s.add(
+            User(
+                username="zhang_sq",
+                display_name="石桥镇领导",
+                role="supervisor",
+                password_hash=password,
+                cells=[other],
+            )
+        )
+        s.scalar(select(User).where(User.username == "liuwei")).cells = [town]
+        s.commit()
+    return ids
+
+
+def town_ids(app) -> dict:
+    """The seeded county's case and photo, and the user and cell ids the rows' forms name."""
+    ids = seed_county(app)
     with app.app_context():
         s = db.session()
         users = dict(s.execute(select(User.username, User.id)).all())

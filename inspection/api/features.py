@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from geodata.area import m2_to_mu
 from inspection.accounts.models import User
 from inspection.api.params import ApiError
-from inspection.cases.access import TOWN_ROLES, case_scope
+from inspection.cases.access import case_scope, town_ids
 from inspection.cases.lists import bbox_condition
 from inspection.cases.models import Case
 from inspection.grid.models import GridCell
@@ -44,7 +44,8 @@ CASE_PROPERTIES = (
 
 def grid_scope(user: User):
     """A SQL condition selecting the grid cells the user works in and the cells inside them."""
-    if user.role in TOWN_ROLES or any(cell.level == "town" for cell in user.cells):
+    towns = town_ids(user)
+    if towns is None:
         return true()
     ids = set()
     for cell in user.cells:

@@ -10,7 +10,7 @@ from inspection.grid.models import GridCell
 from inspection.journal import AuditEntry
 
 PAGE_SIZE = 50
-READERS = frozenset({"admin", "supervisor"})
+READERS = frozenset({"admin", "supervisor", "county"})
 # Id fields shown with the name they point to.
 USER_FIELDS = frozenset({"responsible_id", "reporter_id", "uploaded_by_id"})
 CELL_FIELDS = frozenset({"town_id", "village_id", "group_id", "parent_id"})
@@ -35,7 +35,7 @@ class Filters:
 
 
 def may_read(user) -> bool:
-    """True if the user may read the audit log (admins and supervisors)."""
+    """True if the user may read the audit log (admins, supervisors and the county)."""
     return user.role in READERS
 
 

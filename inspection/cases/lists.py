@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from inspection import vocab
 from inspection.accounts.models import User
-from inspection.cases.access import TOWN_ROLES, case_scope
+from inspection.cases.access import case_scope, sees_cell, sees_whole_town, town_ids
 from inspection.cases.deadlines import overdue_condition
 from inspection.cases.models import Case
 from inspection.errors import InvalidInput
@@ -127,19 +127,16 @@ def case_conditions(
     return conditions
 
 
-def sees_town(user: User) -> bool:
-    """True for the town's staff and anyone tied to the town cell: they see every village."""
-    return user.role in TOWN_ROLES or any(cell.level == "town" for cell in user.cells)
-
-
 def visible_villages(session: Session, user: User) -> list[GridCell]:
-    """The villages whose cases the user may see, by code: every one for the town, else his own."""
+    """The villages whose cases the user may see, by code: every one of his towns, else his own."""
     villages = session.scalars(
         select(GridCell).where(GridCell.level == "village").order_by(GridCell.code)
     ).all()
-    if sees_town(user):
+    towns = town_ids(user)
+    if towns is None:
         return list(villages)
-    mine = {c.id for c in user.cells if c.level == "village"}
+    mine = {v.id for v in villages if v.parent_id in towns}
+    mine |= {c.id for c in user.cells if c.level == "village"}
     mine |= {c.parent_id for c in user.cells if c.level == "group"}
     return [v for v in villages if v.id in mine]
 
@@ -147,12 +144,11 @@ def visible_villages(session: Session, user: User) -> list[GridCell]:
 def visible_cell(session: Session, user: User | None, level: str, code: str) -> GridCell | None:
     """The village or group of that code if the user may see its cases (any for None), else None."""
     cell = session.scalar(select(GridCell).where(GridCell.level == level, GridCell.code == code))
-    if cell is None or user is None or sees_town(user):
+    if cell is None or user is None or sees_cell(user, cell):
         return cell
-    mine = {c.id for c in user.cells}
-    if level == "village":
-        return cell if cell.id in mine or any(c.parent_id == cell.id for c in user.cells) else None
-    return cell if cell.id in mine or cell.parent_id in mine else None
+    if level == "village" and any(c.parent_id == cell.id for c in user.cells):
+        return cell  # a 网格员 of one of its groups: the village's list shows his groups' cases
+    return None
 
 
 def list_filters(session: Session, user: User, args) -> ListFilters:
@@ -230,7 +226,7 @@ def home_overdue(session: Session, user: User, today: date) -> OverdueList:
     """
     heads = sorted((c for c in user.cells if c.level == "village"), key=lambda c: c.code)
     query = select(Case).where(overdue_condition(today), case_scope(user))
-    if sees_town(user):
+    if sees_whole_town(user):
         scope, link_args = "town", {"overdue": "1"}
     elif heads:
         scope = "village"

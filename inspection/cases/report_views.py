@@ -91,7 +91,10 @@ def _check_reporter(where: dict, user) -> None:
             "The location lies outside every grid group of the town",
         )
     if not can_see(
-        user, SimpleNamespace(village_id=placement.village_id, group_id=placement.group_id)
+        user,
+        SimpleNamespace(
+            town_id=placement.town_id, village_id=placement.village_id, group_id=placement.group_id
+        ),
     ):
         person = where["responsible"]
         who = f"{person['name']} {person['phone']}".strip() if person else ""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from geodata import maps
 from inspection import clock, vocab
 from inspection.accounts.models import User
-from inspection.cases.access import TOWN_ROLES, case_scope
+from inspection.cases.access import case_scope, sees_cell, sees_whole_town
 from inspection.cases.deadlines import overdue_condition
 from inspection.cases.lists import parse_bbox
 from inspection.cases.models import Case
@@ -32,19 +32,6 @@ def filters_from(args) -> maps.CaseFilters:
 # ------------------------------------------------------------------ cells
 
 
-def sees_cell(user: User, cell: GridCell) -> bool:
-    """True if the user may open the cell's map: town staff all, others their cells and below."""
-    if user.role in TOWN_ROLES or any(c.level == "town" for c in user.cells):
-        return True
-    mine = {c.id for c in user.cells}
-    node: GridCell | None = cell
-    while node is not None:
-        if node.id in mine:
-            return True
-        node = node.parent
-    return False
-
-
 def cell_or_404(session: Session, user: User, level: str, code: str) -> GridCell:
     """The cell of that level and code if the user may see it; otherwise 404, so codes don't leak."""
     from flask import g
@@ -61,7 +48,7 @@ def cell_or_404(session: Session, user: User, level: str, code: str) -> GridCell
 
 def default_cell(user: User) -> GridCell | None:
     """The map a field worker starts on (his village, else his group); None means the town map."""
-    if user.role in TOWN_ROLES or any(c.level == "town" for c in user.cells):
+    if sees_whole_town(user):
         return None
     for level in ("village", "group"):
         cells = sorted((c for c in user.cells if c.level == level), key=lambda c: c.code)
@@ -300,6 +287,8 @@ def _crumbs(user: User, cell: GridCell | None, ctx: MapContext) -> list[tuple[st
         node = node.parent
     crumbs = []
     for node in chain:
+        if node.level == "county":
+            continue  # the county map comes with the county pages
         if node.level == "town":
             url = ctx.town_url if default_cell(user) is None else None
         else:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geodata.export import MEDIA_TYPES, SUFFIXES
 from inspection.accounts.models import User
-from inspection.cases.access import TOWN_ROLES, case_scope
+from inspection.cases.access import case_scope, sees_whole_town
 from inspection.cases.models import Case
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
@@ -31,11 +31,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEDGER_TYPES = {"xlsx": XLSX_TYPE, "csv": "text/csv; charset=utf-8", **MEDIA_TYPES}
 LEDGER_SUFFIXES = {"xlsx": ".xlsx", "csv": ".csv", **SUFFIXES}
 _FIGURE_KEYS = ("illegal_buildings", "farmland", "issues")
-
-
-def sees_town(user: User) -> bool:
-    """True if the user may see the town totals (town roles, or a user tied to the town cell)."""
-    return user.role in TOWN_ROLES or any(cell.level == "town" for cell in user.cells)
 
 
 def _add_figures(total: dict, more: dict) -> None:
@@ -58,7 +53,7 @@ def _village_of_groups(entry: dict, group_codes: set[str]) -> dict:
 
 def scoped_figures(figures: dict, user: User) -> dict:
     """The year figures (with groups) as the user may see them; see the module docstring."""
-    if sees_town(user):
+    if sees_whole_town(user):
         return figures
     village_codes = {cell.code for cell in user.cells if cell.level == "village"}
     group_codes: dict[str, set[str]] = {}

@@ -4,8 +4,8 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from inspection import clock, db
+from inspection.cases.access import sees_whole_town
 from inspection.cases.lists import home_overdue
-from inspection.reporting.dashboard_data import sees_town
 from inspection.reporting.overview import town_overview
 
 bp = Blueprint("home", __name__)
@@ -19,7 +19,7 @@ def index():
     today = clock.town_today()
     return render_template(
         "reporting/home.html",
-        overview=town_overview(session, current_user, whole_town=sees_town(current_user)),
+        overview=town_overview(session, current_user, whole_town=sees_whole_town(current_user)),
         overdue=home_overdue(session, current_user, today),
         today=today,
     )

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from inspection import clock, db
+from inspection.cases.access import sees_whole_town
 from inspection.cases.deadlines import overdue_cases
 from inspection.reporting.dashboard_data import (
     LEDGER_TYPES,
@@ -14,7 +15,6 @@ from inspection.reporting.dashboard_data import (
     ledger_filename,
     ledger_filters,
     scoped_figures,
-    sees_town,
     village_names,
     years_with_cases,
 )
@@ -48,7 +48,7 @@ def _page_context(year: int) -> dict:
         "year": year,
         "years": years_with_cases(session, max(_today().year, year)),
         "figures": _figures(year),
-        "town_view": sees_town(current_user),
+        "town_view": sees_whole_town(current_user),
         "ledger_formats": FORMAT_CHOICES,
     }
 
