@@ -61,9 +61,11 @@ def hop_lengths_m(lon1_deg, lat1_deg, lon2_deg, lat2_deg) -> np.ndarray:
     Short hops use the ellipsoid's meridian and prime-vertical radii at the mid-latitude, whose
     error grows as the square of the hop (under 1e-9 relative at 1 km); longer ones use pyproj.
     """
-    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
+    arrays = np.broadcast_arrays(
         *(np.asarray(v, dtype=np.float64) for v in (lon1_deg, lat1_deg, lon2_deg, lat2_deg))
     )
+    shape = arrays[0].shape
+    lon1, lat1, lon2, lat2 = (a.reshape(-1) for a in arrays)
     phi = (lat1 + lat2) * (_RAD / 2)
     sin_phi = np.sin(phi)
     w2 = 1 - _E2 * sin_phi * sin_phi
@@ -74,7 +76,7 @@ def hop_lengths_m(lon1_deg, lat1_deg, lon2_deg, lat2_deg) -> np.ndarray:
     far = np.flatnonzero(length_m > LOCAL_HOP_MAX_M)
     if len(far):
         length_m[far] = _GEOD.inv(lon1[far], lat1[far], lon2[far], lat2[far])[2]
-    return length_m
+    return length_m.reshape(shape)
 
 
 def clean_fixes(
