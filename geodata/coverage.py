@@ -11,8 +11,10 @@ lies within `radius_m` of a hop: every hop's buffer (a capsule) cuts each row of
 one interval, found in closed form, and the intervals are summed into a difference raster. Each
 group is scan-converted over the same cell centres (even-odd, so holes and parts count right),
 and its coverage is covered centres / centres. Only the sampling of areas by cell centres is
-approximate: unbiased, with an error of order the group's perimeter × cell_m / its area
-squared-root-scaled (under 0.5 % for a 1 ha group at 5 m cells; measured in tests and bench).
+approximate: against shapely's exact buffer-and-union on a month of synthetic patrols the
+coverage of 6–19 ha groups is off by < 0.004 at 5 m cells (< 0.001 at 2.5 m); roads lined up
+exactly with the cells (synthetic data only) bias it by up to 0.007. Coordinates are float32
+metres from the grid's corner: a millimetre over 20 km.
 
 Why not vectors: shapely's buffer-and-union of a month of GPS tracks (3.2 M fixes that wander
 and overlap) takes over a second per 4-hour track, and simplifying first hardly helps on noisy

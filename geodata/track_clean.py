@@ -27,6 +27,7 @@ KEPT, ACCURACY, DUPLICATE_TIME, SPEED = range(4)
 # Hops up to this length use the local ellipsoidal formula of hop_lengths_m (relative error
 # below 1e-9 there); longer ones, rare in a walk, go to Karney's geodesic in pyproj.
 LOCAL_HOP_MAX_M = 1000.0
+LOOKAHEAD = 6  # fixes after a failing one judged in the vectorised pass (see _keep)
 _GEOD = Geod(a=GRS80_A_M, f=GRS80_F)
 _E2 = GRS80_F * (2 - GRS80_F)
 _RAD = np.pi / 180
@@ -191,28 +192,34 @@ def _keep(lon, lat, t_ns, max_speed_mps: float) -> np.ndarray:
     every = np.arange(n)
     from_previous = _verdicts(lon, lat, t_ns, every[:-1], every[1:], max_speed_mps)
     failing = np.flatnonzero(from_previous) + 1  # fixes that fail against their predecessor
-    # Most failures are single jumps: judge the fix after each from the one before it at once.
-    inner = failing[failing + 1 < n]
-    after = np.full(len(failing), -1, np.int8)
-    after[: len(inner)] = _verdicts(lon, lat, t_ns, inner - 1, inner + 1, max_speed_mps)
-    events, after, first_codes = (
+    # Most failures are short: judge the next LOOKAHEAD fixes after each from the fix before it,
+    # all at once, so Python only reads answers (−1: past the end).
+    ahead = np.full((len(failing), LOOKAHEAD), -1, np.int8)
+    for k in range(1, LOOKAHEAD + 1):
+        inner = np.flatnonzero(failing + k < n)
+        fix = failing[inner]
+        ahead[inner, k - 1] = _verdicts(lon, lat, t_ns, fix - 1, fix + k, max_speed_mps)
+    events, ahead, first_codes = (
         failing.tolist(),
-        after.tolist(),
+        ahead.tolist(),
         from_previous[failing - 1].tolist(),
     )
     p = 0
     while p < len(events):
         fix, last = events[p], events[p] - 1  # `last` is kept: every fix since the last event was
         codes[fix] = first_codes[p]
-        if fix + 1 >= n:
-            break
-        if after[p] == KEPT:
-            kept = fix + 1
-        else:
-            codes[fix + 1] = after[p]
-            kept = _next_kept(lon, lat, t_ns, last, fix + 2, codes, max_speed_mps)
-            if kept is None:
+        kept = None
+        for k, verdict in enumerate(ahead[p], start=1):
+            if verdict == KEPT:
+                kept = fix + k
                 break
+            if verdict < 0:
+                break
+            codes[fix + k] = verdict
+        else:
+            kept = _next_kept(lon, lat, t_ns, last, fix + LOOKAHEAD + 1, codes, max_speed_mps)
+        if kept is None:
+            break
         p = bisect.bisect_right(events, kept, lo=p + 1)
     return codes
 

@@ -184,3 +184,11 @@ def test_vectorised_cleaning_equals_the_sequential_rules_on_random_tracks(seed):
     assert result.drop_reason.tolist() == reference.tolist()
     assert result.kept == int((reference == KEPT).sum())
     assert result.dropped["speed"] == int((reference == SPEED).sum())
+
+
+def test_a_long_burst_of_jumps_is_judged_past_the_lookahead():
+    rows = [(0, 0, None)] + [(k, 1000 + k, None) for k in range(1, 21)] + [(21, 5, None)]
+
+    result = clean_fixes(*fixes(rows))
+
+    assert reasons(result) == [""] + ["speed"] * 20 + [""]
