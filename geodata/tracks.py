@@ -19,17 +19,11 @@ import pandas as pd
 
 from geodata import sniff, ways, xml_guard
 from geodata.archive import safe_extract
-from geodata.errors import FileFormatError
 
-# The checks of the one guarded reader, shared rather than written twice.
-from geodata.io import (
-    DEFAULT_MAX_ZIP_ENTRIES,
-    Source,
-    _label,
-    _load,
-    _member_format,
-    _unknown_format,
-)
+# The first steps of the one guarded reader, shared rather than written twice.
+from geodata.entry import Source, file_label, load_source, member_format, sniffed_format
+from geodata.errors import FileFormatError
+from geodata.io import DEFAULT_MAX_ZIP_ENTRIES
 from geodata.track_parsers import Fixes, geojson_fixes, gpx_fixes, kml_fixes
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # a 4-hour patrol at one fix a second is about 2 MB of GPX
@@ -71,35 +65,14 @@ def read_track(
     `filename` is the name it came with (required for bytes); `now` (default: the clock, UTC) is
     the latest time a fix may carry. Raises FileFormatError.
     """
-    label = _label(source, filename)
-    _check_known_size(source, max_bytes, label)
-    _, data = _load(source, label, max_bytes)
-    fmt = sniff.sniff_format(data[: sniff.HEAD_BYTES])
-    if fmt is None:
-        raise _unknown_format(label, data[: sniff.HEAD_BYTES], WAY)
-    ways.check_name(WAY, fmt, label)
+    label = file_label(source, filename)
+    _, data = load_source(source, label, max_bytes)
+    fmt = sniffed_format(WAY, data, label)
     if fmt == sniff.ZIP:
         fixes, fmt = _zip_fixes(data, label, max_bytes)
     else:
         fixes = _fixes(data, fmt, label)
     return _track(fixes, fmt, label, max_points, now or datetime.now(UTC))
-
-
-def _check_known_size(source: Source, max_bytes: int, label: str) -> None:
-    """Refuse a path or bytes over the cap, saying both sizes (a stream is capped by _load)."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        size_bytes = len(source)
-    elif isinstance(source, str | Path):
-        path = Path(source)
-        size_bytes = path.stat().st_size if path.is_file() else 0
-    else:
-        return
-    if size_bytes > max_bytes:
-        raise FileFormatError(
-            "file_too_large",
-            f"文件过大：{size_bytes:,} 字节，上限 {max_bytes:,} 字节：{label}",
-            f"{label} is {size_bytes:,} bytes, over the limit of {max_bytes:,} bytes.",
-        )
 
 
 def _zip_fixes(data: bytes, label: str, max_bytes: int) -> tuple[Fixes, str]:
@@ -114,7 +87,7 @@ def _zip_fixes(data: bytes, label: str, max_bytes: int) -> tuple[Fixes, str]:
             member_action=lambda member: ways.member_action(WAY, member),
         )
         for file in files:
-            fmt = _member_format(WAY, file)
+            fmt = member_format(WAY, file)
             part = _fixes(file.read_bytes(), fmt, f"{label}/{file.name}")
             for name in vars(fixes):
                 getattr(fixes, name).extend(getattr(part, name))

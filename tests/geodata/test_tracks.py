@@ -15,7 +15,7 @@ from geodata.track_clean import clean_track, hop_lengths_m
 from geodata.tracks import read_track
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
-REAL_GPX = Path(__file__).parent / "data" / "tracks" / "cerknicko-jezero.gpx"
+REAL_GPX = Path(__file__).parents[1] / "data" / "tracks" / "cerknicko-jezero.gpx"
 
 GPX11 = b"""<?xml version="1.0" encoding="UTF-8"?>
 <gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
