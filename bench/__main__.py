@@ -5,7 +5,7 @@ import sys
 
 from bench.table import print_table
 
-MODULES = ["area", "grid", "maps", "report"]
+MODULES = ["area", "grid", "maps", "report", "patrol"]
 
 
 def main(names: list[str]) -> None:

@@ -11,7 +11,6 @@ read (`geodata.gpkg_guard`); a ZIP unpacks only the members its way allows (`geo
 Coordinates come out in EPSG:4326 lon/lat degrees (`geodata.lonlat`).
 """
 
-import os
 import shutil
 import tempfile
 import warnings
@@ -19,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO
 
 import geopandas as gpd
 import pandas as pd
@@ -31,6 +29,14 @@ import shapely
 from geodata import gdal_guard, gpkg_guard, sniff, ways, xml_guard
 from geodata.archive import safe_extract
 from geodata.dbf_encoding import guess_dbf_encoding
+from geodata.entry import (
+    Source,
+    check_size,
+    file_label,
+    load_source,
+    member_format,
+    sniffed_format,
+)
 from geodata.errors import CRSError, FileFormatError
 from geodata.lonlat import CRSMissingError, to_lonlat
 from geodata.ways import Way
@@ -41,8 +47,6 @@ DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 DEFAULT_MAX_ZIP_ENTRIES = 1000
 DEFAULT_MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
 
-_SOURCE_TYPES = (bytes, bytearray, memoryview, str, os.PathLike)
-Source = bytes | bytearray | memoryview | str | os.PathLike | IO[bytes]
 
 gdal_guard.restrict()
 
@@ -86,7 +90,7 @@ def read_vector(
     together when it is None. Rows without geometry are kept. Raises FileFormatError, CRSError
     (CRSMissingError when the caller must name the CRS).
     """
-    label = _label(source, filename)
+    label = file_label(source, filename)
     with _layers_of(source, way, label, max_bytes, max_zip_entries, max_unzipped_bytes) as layers:
         chosen = _choose_layers(layers, layer, label)
         frames = [_read_layer(item, label) for item in chosen]
@@ -107,27 +111,13 @@ def list_layers(
     max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES,
 ) -> list[LayerInfo]:
     """List the layers with geometry of a file allowed by `way` (GeoPackage tables, KML folders, shapefiles in a ZIP)."""
-    label = _label(source, filename)
+    label = file_label(source, filename)
     with _layers_of(source, way, label, max_bytes, max_zip_entries, max_unzipped_bytes) as layers:
         return [
             LayerInfo(item.name, item.geometry_type, _feature_count(item, label))
             for item in layers
             if item.geometry_type is not None
         ]
-
-
-def _label(source: Source, filename: str | None) -> str:
-    """The file's name: the one it came with, else the path's; refuse content with no name."""
-    if filename:
-        return PurePosixPath(filename.replace("\\", "/")).name[:200] or filename[:200]
-    if isinstance(source, str | os.PathLike):
-        return Path(source).name
-    raise FileFormatError(
-        "file_unnamed",
-        "上传的文件没有文件名，无法确定其格式；请选择带扩展名的文件（如 .geojson、.kml、.zip）。",
-        "The uploaded file has no name, so its format cannot be checked; choose a file with an "
-        "extension such as .geojson, .kml or .zip.",
-    )
 
 
 @contextmanager
@@ -141,11 +131,8 @@ def _layers_of(
 ) -> Iterator[list[_Layer]]:
     """Yield every layer of `source` after the way's checks, from our own temporary copy."""
     gdal_guard.check()
-    path, data = _load(source, label, max_bytes)
-    fmt = sniff.sniff_format(data[: sniff.HEAD_BYTES])
-    if fmt is None:
-        raise _unknown_format(label, data[: sniff.HEAD_BYTES], way)
-    ways.check_name(way, fmt, label)
+    path, data = load_source(source, label, max_bytes)
+    fmt = sniffed_format(way, data, label)
     with tempfile.TemporaryDirectory(prefix="geodata-") as tmp:
         if fmt == sniff.ZIP:
             files = safe_extract(
@@ -155,7 +142,7 @@ def _layers_of(
                 max_unzipped_bytes=max_unzipped_bytes,
                 member_action=lambda member: ways.member_action(way, member),
             )
-            datasets = [(file, kind) for file in files if (kind := _member_format(way, file))]
+            datasets = [(file, kind) for file in files if (kind := member_format(way, file))]
             if not datasets:
                 raise FileFormatError(
                     "zip_no_data",
@@ -172,82 +159,13 @@ def _layers_of(
         yield layers
 
 
-def _load(source: Source, label: str, max_bytes: int) -> tuple[Path | None, bytes]:
-    """Return (the path it came from or None, the content), refusing empty and oversize input."""
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        try:
-            size_bytes = path.stat().st_size
-        except OSError as exc:
-            raise FileFormatError(
-                "file_missing", f"找不到文件：{label}", f"Cannot open {label}: {exc}."
-            ) from exc
-        if not path.is_file():
-            raise FileFormatError("file_missing", f"不是文件：{label}", f"{label} is not a file.")
-        _check_size(size_bytes, max_bytes, label)
-        return path, path.read_bytes()
-    if isinstance(source, _SOURCE_TYPES):
-        data = bytes(source)
-    elif hasattr(source, "read"):
-        data = source.read(max_bytes + 1)
-    else:
-        raise TypeError(f"read_vector expects a path, bytes or a binary file, not {type(source)}")
-    _check_size(len(data), max_bytes, label)
-    return None, data
-
-
 def _copy_sidecars(shp: Path, copy: Path, max_bytes: int) -> None:
     """Copy a .shp's own sidecar files (.shx, .dbf, .prj, .cpg, .qix), and only those, beside our copy."""
     for suffix in ways.MEMBER_EXTENSIONS[sniff.SHAPEFILE] - {".shp"}:
         sidecar = _sibling(shp, suffix)
         if sidecar is not None and sidecar.is_file():
-            _check_size(sidecar.stat().st_size, max_bytes, sidecar.name)
+            check_size(sidecar.stat().st_size, max_bytes, sidecar.name)
             shutil.copyfile(sidecar, copy.with_suffix(suffix))
-
-
-def _member_format(way: Way, file: Path) -> str | None:
-    """The format of an unpacked ZIP member, refused unless the way allows it and its name agrees."""
-    with file.open("rb") as handle:
-        head = handle.read(sniff.HEAD_BYTES)
-    kind = sniff.sniff_format(head)
-    suffix = file.suffix.lower()
-    if suffix in (".shx", ".dbf", ".prj", ".cpg", ".qix"):
-        return None  # sidecars: read through their .shp
-    if kind is None or kind not in way.zip_formats or kind not in ways.EXTENSIONS.get(suffix, set()):
-        raise FileFormatError(
-            "zip_member_mismatch",
-            f"压缩包内的文件“{file.name}”内容与扩展名不符或格式不被接受（可用格式：{way.names_zh()}）",
-            f"{file.name} in the ZIP archive is not what its name says, or not an accepted "
-            f"format ({way.names_en()}).",
-        )
-    return kind
-
-
-def _check_size(size_bytes: int, max_bytes: int, label: str) -> None:
-    """Refuse empty files and files over the size limit."""
-    if size_bytes == 0:
-        raise FileFormatError("file_empty", f"文件为空：{label}", f"{label} is empty.")
-    if size_bytes > max_bytes:
-        raise FileFormatError(
-            "file_too_large",
-            f"文件过大（上限 {max_bytes:,} 字节）：{label}",
-            f"{label} is larger than the limit of {max_bytes:,} bytes.",
-        )
-
-
-def _unknown_format(label: str, head: bytes, way: Way) -> FileFormatError:
-    """Build the refusal for content that is none of the formats we read."""
-    if head.startswith(b"SQLite format 3\x00"):
-        return FileFormatError(
-            "not_geopackage",
-            f"这是 SQLite 数据库但不是 GeoPackage：{label}",
-            f"{label} is an SQLite database but not a GeoPackage.",
-        )
-    return FileFormatError(
-        "unknown_format",
-        f"无法识别文件格式（此处可用：{way.names_zh()}）：{label}",
-        f"{label} is none of the formats accepted here ({way.names_en()}).",
-    )
 
 
 def _dataset_layers(path: Path, fmt: str, label: str) -> list[_Layer]:

@@ -10,6 +10,7 @@ SHAPEFILE = "shp"
 KML = "kml"
 GEOJSON = "geojson"
 TOPOJSON = "topojson"
+GPX = "gpx"
 
 # What a person uploading the file would call each format.
 FORMAT_NAMES = {
@@ -19,6 +20,7 @@ FORMAT_NAMES = {
     KML: "KML",
     GEOJSON: "GeoJSON",
     TOPOJSON: "TopoJSON",
+    GPX: "GPX",
 }
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -27,6 +29,7 @@ _GPKG_APPLICATION_IDS = {b"GPKG", b"GP10", b"GP11"}
 # Shapefile main-file code 9994, big-endian, at offset 0.
 _SHP_MAGIC = b"\x00\x00\x27\x0a"
 _KML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?kml[\s>/]")
+_GPX_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?gpx[\s>/]")
 _TOPOLOGY = re.compile(rb'"type"\s*:\s*"Topology"')
 _GEOJSON_TYPE = re.compile(
     rb'"type"\s*:\s*"(?:FeatureCollection|Feature|Point|MultiPoint|LineString|'
@@ -45,13 +48,23 @@ def sniff_format(head: bytes) -> str | None:
         return SHAPEFILE
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"<"):
-        return KML if _KML_ROOT.search(text) else None
+        return _xml_format(text)
     if text.startswith(b"{"):
         if _TOPOLOGY.search(text):
             return TOPOJSON
         if _GEOJSON_TYPE.search(text):
             return GEOJSON
     return None
+
+
+def _xml_format(text: bytes) -> str | None:
+    """KML or GPX by the root element that comes first (a GPX may quote KML in a CDATA note)."""
+    found = [
+        (match.start(), fmt)
+        for fmt, root in ((KML, _KML_ROOT), (GPX, _GPX_ROOT))
+        if (match := root.search(text))
+    ]
+    return min(found)[1] if found else None
 
 
 def has_xml_declarations(data: bytes) -> bool:

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from geodata import sniff
 from geodata.errors import FileFormatError
 
-GPX = "gpx"
+GPX = sniff.GPX
 
 # The one GDAL driver that opens each format (checked against what GDAL reports after opening).
 DRIVERS = {
@@ -100,7 +100,15 @@ CASE_IMPORT = Way(
     frozenset({sniff.SHAPEFILE, sniff.GEOJSON, sniff.KML, sniff.GEOPACKAGE}),
 )
 
-WAYS = (WEB_LOCATION, GRID_IMPORT, CASE_IMPORT)
+# flask import-patrol and the patrol upload page: tracks from GPS units and apps, KMZ as a ZIP
+# (read by geodata.tracks, not GDAL).
+PATROL_IMPORT = Way(
+    "patrol_import",
+    frozenset({GPX, sniff.KML, sniff.GEOJSON, sniff.ZIP}),
+    frozenset({GPX, sniff.KML}),
+)
+
+WAYS = (WEB_LOCATION, GRID_IMPORT, CASE_IMPORT, PATROL_IMPORT)
 
 
 def check_name(way: Way, fmt: str, label: str) -> None:
