@@ -1,8 +1,14 @@
-"""Import grid boundaries from a file into GridCell rows, all or nothing."""
+"""Import grid boundaries from a file into GridCell rows, all or nothing.
+
+A county's boundary is its own file's when the file holds the county; a file of towns without it
+grows the stored county to the union of its towns (a county made from one town by the upgrade
+migration, or by `flask county`, has only that town's boundary).
+"""
 
 from collections.abc import Callable
 
 import pandas as pd
+import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,7 +18,7 @@ from inspection.db import begin_write
 from inspection.grid.models import GridCell
 from inspection.grid.placement import grid_frame
 
-LEVEL_ORDER = {"town": 0, "village": 1, "group": 2}
+LEVEL_ORDER = {"county": 0, "town": 1, "village": 2, "group": 3}
 
 
 def import_grid(
@@ -46,6 +52,8 @@ def import_grid(
     stored = grid_frame(session)
     stored = stored[~stored["code"].isin(cells["code"])].drop(columns=["id"])
     new_codes = set(cells["code"])
+    stored, grown = _grow_county(stored, cells)
+    new_codes |= grown
     cells = (
         build_tree(pd.concat([stored, cells], ignore_index=True))
         if len(stored)
@@ -72,5 +80,28 @@ def import_grid(
     session.flush()
     if progress:
         progress(1)
-    counts = cells["level"].value_counts().to_dict()
+    counts = cells[cells["code"].isin(new_codes - grown)]["level"].value_counts().to_dict()
     return {"added": added, "updated": updated, **{f"level_{k}": v for k, v in counts.items()}}
+
+
+def _grow_county(stored: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """Give the stored county the union of every town when the file brings towns but no county.
+
+    Returns the stored frame (the county's geometry replaced) and the county's code to rewrite.
+    """
+    counties = stored.index[stored["level"] == "county"]
+    file_levels = set(cells["level"].dropna())
+    if len(counties) != 1 or "county" in file_levels or "town" not in file_levels:
+        return stored, set()
+    towns = pd.concat(
+        [
+            stored.loc[stored["level"] == "town", "geometry"],
+            cells.loc[cells["level"] == "town", "geometry"],
+        ]
+    )
+    union = shapely.union_all(towns.to_numpy())
+    stored = stored.copy()
+    stored.loc[counties[0], "geometry"] = (
+        union if union.geom_type == "MultiPolygon" else shapely.MultiPolygon([union])
+    )
+    return stored, {stored.loc[counties[0], "code"]}
