@@ -148,3 +148,75 @@ def test_import_groups_after_their_villages(app, runner, tmp_path):
     with app.app_context():
         cells = db.session.scalars(select(GridCell).where(GridCell.level == "group")).all()
         assert cells and all(c.parent is not None and c.parent.level == "village" for c in cells)
+
+
+def _cells_file(tmp_path: Path, name: str, rows) -> Path:
+    """A GeoJSON of boxes: rows of (code, name, parent_code or None, (w, s, e, n) degrees)."""
+    import json
+
+    import shapely
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": label, "parent_code": parent},
+            "geometry": json.loads(shapely.to_geojson(shapely.box(*box))),
+        }
+        for code, label, parent, box in rows
+    ]
+    path = tmp_path / name
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def test_a_county_of_two_towns_is_imported_level_by_level_and_named(app, runner, tmp_path):
+    county = _cells_file(tmp_path, "county.geojson", [("420116", "黄陂区", None, (113, 30, 113.04, 30.02))])
+    towns = _cells_file(
+        tmp_path,
+        "towns.geojson",
+        [("420116101", "甲镇", None, (113, 30, 113.02, 30.02)),
+         ("420116102", "乙镇", None, (113.02, 30, 113.04, 30.02))],
+    )  # fmt: skip
+
+    first = runner.invoke(args=["import-grid", str(county), "--level", "county"])
+    second = runner.invoke(args=["import-grid", str(towns), "--level", "town"])
+    renamed = runner.invoke(args=["county", "--name", "黄陂区（测试）"])
+
+    assert first.exit_code == 0 and second.exit_code == 0, second.output
+    assert renamed.exit_code == 0 and "已更新县级网格 420116" in renamed.output
+    with app.app_context():
+        parents = {c.code: c.parent.code if c.parent else None for c in db.session.scalars(select(GridCell))}
+        name = db.session.scalar(select(GridCell.name).where(GridCell.level == "county"))
+    assert parents == {"420116": None, "420116101": "420116", "420116102": "420116"}
+    assert name == "黄陂区（测试）"
+
+
+def test_a_town_overlapping_another_is_refused_and_nothing_is_stored(app, runner, tmp_path):
+    towns = _cells_file(
+        tmp_path,
+        "towns.geojson",
+        [("T1", "甲镇", None, (113, 30, 113.025, 30.02)), ("T2", "乙镇", None, (113.02, 30, 113.04, 30.02))],
+    )
+
+    result = runner.invoke(args=["import-grid", str(towns), "--level", "town"])
+
+    assert result.exit_code == 1 and "T1" in result.output and "重叠" in result.output
+    assert count(app, GridCell) == 0
+
+
+def test_county_command_makes_the_county_over_the_towns(app, runner, tmp_path):
+    towns = _cells_file(
+        tmp_path,
+        "towns.geojson",
+        [("420116101", "甲镇", None, (113, 30, 113.02, 30.02)),
+         ("420116102", "乙镇", None, (113.02, 30, 113.04, 30.02))],
+    )  # fmt: skip
+    runner.invoke(args=["import-grid", str(towns), "--level", "town"])
+
+    result = runner.invoke(args=["county", "--name", "黄陂区"])
+
+    assert result.exit_code == 0 and "已建立县级网格 420116 黄陂区" in result.output
+    with app.app_context():
+        county = db.session.scalar(select(GridCell).where(GridCell.level == "county"))
+        assert county.boundary.bounds == (113, 30, 113.04, 30.02)
+        assert sorted(c.code for c in county.children) == ["420116101", "420116102"]
