@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from geodata import sniff, ways
+from geodata.archive import safe_extract
 from geodata.errors import FileFormatError
 from geodata.ways import Way
 
@@ -114,3 +115,14 @@ def sniffed_format(way: Way, data: bytes, label: str) -> str:
         raise unknown_format(label, head, way)
     ways.check_name(way, fmt, label)
     return fmt
+
+
+def unpack(way: Way, data: bytes, dest: Path, max_entries: int, max_unzipped_bytes: int) -> list[Path]:
+    """Unpack a ZIP into `dest` with the way's member rules and the limits; the files written."""
+    return safe_extract(
+        data,
+        dest,
+        max_entries=max_entries,
+        max_unzipped_bytes=max_unzipped_bytes,
+        member_action=lambda member: ways.member_action(way, member),
+    )

@@ -66,7 +66,7 @@ def check() -> None:
         )
 
 
-def opened_by(path: os.PathLike, layer: str, expected: str, label: str) -> None:
+def opened_by(path: os.PathLike, layer: str | int, expected: str, label: str) -> None:
     """Refuse a dataset GDAL opened with another driver than `expected` (the sniffed format's)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

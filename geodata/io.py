@@ -27,7 +27,6 @@ import pyproj
 import shapely
 
 from geodata import gdal_guard, gpkg_guard, sniff, ways, xml_guard
-from geodata.archive import safe_extract
 from geodata.dbf_encoding import guess_dbf_encoding
 from geodata.entry import (
     Source,
@@ -36,6 +35,7 @@ from geodata.entry import (
     load_source,
     member_format,
     sniffed_format,
+    unpack,
 )
 from geodata.errors import CRSError, FileFormatError
 from geodata.lonlat import CRSMissingError, to_lonlat
@@ -135,13 +135,7 @@ def _layers_of(
     fmt = sniffed_format(way, data, label)
     with tempfile.TemporaryDirectory(prefix="geodata-") as tmp:
         if fmt == sniff.ZIP:
-            files = safe_extract(
-                data,
-                Path(tmp),
-                max_entries=max_zip_entries,
-                max_unzipped_bytes=max_unzipped_bytes,
-                member_action=lambda member: ways.member_action(way, member),
-            )
+            files = unpack(way, data, Path(tmp), max_zip_entries, max_unzipped_bytes)
             datasets = [(file, kind) for file in files if (kind := member_format(way, file))]
             if not datasets:
                 raise FileFormatError(
@@ -183,12 +177,12 @@ def _dataset_layers(path: Path, fmt: str, label: str) -> list[_Layer]:
             f"Shapefile 需连同 .shx、.dbf、.prj 一起打包为 ZIP 上传：{label}",
             f"Upload a Shapefile as a ZIP with its .shx, .dbf and .prj files: {label}",
         )
+    # The first open is the driver check: only our drivers are registered, and it must be this one.
+    _gdal(gdal_guard.opened_by, label, path, 0, ways.DRIVERS[fmt], label)
     listed = _gdal(pyogrio.list_layers, label, path)
     layers = [_Layer(path, str(name), kind, fmt) for name, kind in listed]
     if tables is not None:
         layers = [item for item in layers if item.name in tables]
-    if layers:
-        _gdal(gdal_guard.opened_by, label, path, layers[0].name, ways.DRIVERS[fmt], label)
     return layers
 
 

@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 
 from geodata import sniff, ways, xml_guard
-from geodata.archive import safe_extract
 
 # The first steps of the one guarded reader, shared rather than written twice.
-from geodata.entry import Source, file_label, load_source, member_format, sniffed_format
+from geodata.entry import Source, file_label, load_source, member_format, sniffed_format, unpack
 from geodata.errors import FileFormatError
 from geodata.io import DEFAULT_MAX_ZIP_ENTRIES
 from geodata.track_parsers import Fixes, geojson_fixes, gpx_fixes, kml_fixes
@@ -79,13 +78,7 @@ def _zip_fixes(data: bytes, label: str, max_bytes: int) -> tuple[Fixes, str]:
     """The fixes of every .gpx and .kml member of a ZIP or KMZ, in archive order."""
     fixes, fmt = Fixes(), sniff.ZIP
     with tempfile.TemporaryDirectory(prefix="geodata-track-") as tmp:
-        files = safe_extract(
-            data,
-            Path(tmp),
-            max_entries=DEFAULT_MAX_ZIP_ENTRIES,
-            max_unzipped_bytes=max_bytes,
-            member_action=lambda member: ways.member_action(WAY, member),
-        )
+        files = unpack(WAY, data, Path(tmp), DEFAULT_MAX_ZIP_ENTRIES, max_bytes)
         for file in files:
             fmt = member_format(WAY, file)
             part = _fixes(file.read_bytes(), fmt, f"{label}/{file.name}")
