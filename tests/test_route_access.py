@@ -94,6 +94,20 @@ ROWS = [
     Row("cases.new_case", "POST", "/cases/new/issue", everyone(303, **OUTSIDE), REPORT),
     Row("cases.detail", "GET", "/cases/{case}", everyone(200, **HIDDEN)),
     # Correcting a report: its 网格员, the village head and above, not the officer (who acts on it).
+    # Moving a case (its place): supervisors, the county and admins, not field staff or officers.
+    Row(
+        "case_edit.move",
+        "GET",
+        "/cases/{case}/move",
+        everyone(403, supervisor=200, admin=200, county=200, **HIDDEN),
+    ),
+    Row(
+        "case_edit.move",
+        "POST",
+        "/cases/{case}/move",
+        everyone(403, supervisor=303, admin=303, county=303, **HIDDEN),
+        {"expected_version": "1", "geometry": IN_A1, "crs": "EPSG:4326", "reason": "核实"},
+    ),
     Row(
         "case_edit.edit",
         "GET",

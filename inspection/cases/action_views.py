@@ -31,6 +31,7 @@ from inspection.cases.models import Case, Photo
 from inspection.cases.permissions import INPUTS, RIGHTS, Action, officer_choices
 from inspection.cases.photos import attach_photos, process_posted
 from inspection.cases.records import default_responsible, may_edit
+from inspection.cases.relocation import may_move
 from inspection.errors import DomainError, InvalidInput, NotAllowed
 from inspection.map_context import basemap
 
@@ -103,6 +104,7 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         "redraw_offered": any("geometry" in a.needs and not a.blocked_zh for a in actions),
         "local_time": clock.local_time,
         "editable": may_edit(current_user, case),
+        "movable": may_move(current_user, case),
     }
 
 
