@@ -1,4 +1,4 @@
-"""Judge a load run: no failed request, pages' 95th percentile under the limit, every report once.
+"""Judge a load run: no failed request, pages' p95 under the limit, every report once, every assign once.
 
 `python -m load.check STATS_CSV LEDGER_JSON DATABASE_URL RUN_ID` prints a table and exits 1 on a miss.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from inspection.cases.models import Case
+from inspection.cases.models import Case, StatusChange
 
 PAGE_P95_MS = 300
 
@@ -48,7 +48,7 @@ def read_stats(path: Path) -> list[Row]:
 
 
 def case_counts(database_url: str, run_id: str) -> dict:
-    """This run's cases: how many, their client ids, and how many lack a photo."""
+    """This run's cases: their client ids, how many lack a photo, and assign steps per case id."""
     engine = create_engine(database_url)
     prefix = f"load-{run_id}-%"
     with Session(engine) as session:
@@ -57,8 +57,16 @@ def case_counts(database_url: str, run_id: str) -> dict:
             select(func.count(Case.id)).where(Case.client_id.like(prefix), ~Case.photos.any())
         )
         total = session.scalar(select(func.count(Case.id)))
+        assigns = dict(
+            session.execute(
+                select(StatusChange.case_id, func.count(StatusChange.id))
+                .join(Case, Case.id == StatusChange.case_id)
+                .where(Case.client_id.like(prefix), StatusChange.to_status == "assigned")
+                .group_by(StatusChange.case_id)
+            ).all()
+        )
     engine.dispose()
-    return {"client_ids": ids, "without_photo": without_photo, "total": total}
+    return {"client_ids": ids, "without_photo": without_photo, "total": total, "assigns": assigns}
 
 
 def judge(rows: list[Row], ledger: dict, cases: dict) -> list[str]:
@@ -75,6 +83,11 @@ def judge(rows: list[Row], ledger: dict, cases: dict) -> list[str]:
         misses.append(f"{len(stored - submitted)} cases no client saw created")
     if submitted - stored:
         misses.append(f"{len(submitted - stored)} answered reports are missing (lost)")
+    assigned = {int(path.rsplit("/", 1)[1]) for path in ledger.get("assigned", [])}
+    if assigned - set(cases["assigns"]):
+        misses.append(f"{len(assigned - set(cases['assigns']))} answered assigns are missing (lost)")
+    if any(n > 1 for n in cases["assigns"].values()):
+        misses.append("a case was assigned twice (doubled)")
     if cases["without_photo"]:
         misses.append(f"{cases['without_photo']} cases have no photo (half-written)")
     return misses
@@ -95,7 +108,8 @@ def print_table(rows: list[Row], ledger: dict, cases: dict, out=sys.stdout) -> N
         f"reports answered (distinct client ids): {len(ledger['submitted'])}, "
         f"sent again with the same id: {len(ledger['retried'])}; "
         f"cases of this run stored: {len(cases['client_ids'])}, without a photo: "
-        f"{cases['without_photo']}; all cases now: {cases['total']}",
+        f"{cases['without_photo']}; all cases now: {cases['total']}; assigned by supervisors: "
+        f"{len(ledger.get('assigned', []))} answered, {len(cases['assigns'])} stored",
         file=out,
     )
 

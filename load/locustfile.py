@@ -1,4 +1,6 @@
-"""Locust users for `make load`: 网格员 reporting with photos (and retrying), supervisors, one exporter.
+"""Locust users for `make load`: 网格员 reporting with photos (and retrying), supervisors confirming and
+assigning those reports, county staff reading every town through pages and the API, one exporter.
+Users are spread over the towns of the plan.
 
 Runs in .venv-load (locust only). The plan (logins, points, photos, where to note submissions)
 comes from the JSON file named by LOAD_PLAN, written by load/run.py for a fresh demo town.
@@ -19,15 +21,26 @@ CASE_URL = re.compile(r"/cases/(\d+)$")
 RETRY_SHARE = 0.25  # this share of reports is sent a second time, as a phone on a bad network does
 ATTEMPTS = 3  # a report whose answer was lost is sent again with the same client id
 
+ASSIGN_FORM = re.compile(
+    r'action="(/cases/\d+/actions/assign)".*?name="csrf_token" value="([^"]+)".*?'
+    r'name="expected_version" value="(\d+)".*?<option value="(\d+)"',
+    re.S,
+)
+
 # client_id -> case path of every report that got its answer; written when the test stops.
 SUBMITTED: dict[str, str] = {}
 RETRIED: list[str] = []
+# town code -> reported cases waiting for its supervisors; case paths assigned (each once).
+WAITING: dict[str, list[str]] = {}
+ASSIGNED: list[str] = []
 
 
 @events.test_stop.add_listener
 def _write_ledger(**_kwargs):
     Path(PLAN["ledger"]).write_text(
-        json.dumps({"submitted": SUBMITTED, "retried": RETRIED}, ensure_ascii=False)
+        json.dumps(
+            {"submitted": SUBMITTED, "retried": RETRIED, "assigned": ASSIGNED}, ensure_ascii=False
+        )
     )
 
 
@@ -65,7 +78,7 @@ class GridMember(Staff):
     def on_start(self):
         """Take one of the town's 网格员 and a point in his group."""
         member = random.choice(PLAN["members"])
-        self.username, self.point = member["username"], member["point"]
+        self.username, self.point, self.town = member["username"], member["point"], member["town"]
         super().on_start()
 
     @task(4)
@@ -94,6 +107,7 @@ class GridMember(Staff):
         if location is None:
             return
         SUBMITTED[client_id] = location
+        WAITING.setdefault(self.town, []).append(location)
         if random.random() < RETRY_SHARE:
             again = self.submit(fields, photo, "submit again (same client id)")
             RETRIED.append(client_id)
@@ -128,27 +142,29 @@ class GridMember(Staff):
 
 
 class Supervisor(Staff):
-    """The 镇领导: the town page, the maps with their data, the dashboard and the year figures."""
+    """A 镇领导 of one town: its maps and data, the dashboard, the year figures, assigning reports."""
 
     weight = 9
     wait_time = between(2, 6)
 
     def on_start(self):
-        """Take a supervisor login."""
-        self.username = random.choice(PLAN["supervisors"])
+        """Take a supervisor login and his town."""
+        supervisor = random.choice(PLAN["supervisors"])
+        self.username, self.town = supervisor["username"], PLAN["towns"][supervisor["town"]]
+        self.town_code = supervisor["town"]
         super().on_start()
 
     @task(3)
     def town_map(self):
         """The town map and the cases it loads for the whole town."""
         self.page("/map", "/map")
-        bbox = ",".join(f"{v:.5f}" for v in PLAN["town_bbox"])
+        bbox = ",".join(f"{v:.5f}" for v in self.town["bbox"])
         self.page(f"/map/data.geojson?bbox={bbox}&zoom=13", "/map/data.geojson")
 
     @task(2)
     def village_map(self):
         """A village's map."""
-        self.page(f"/map/village/{random.choice(PLAN['villages'])}", "/map/village/[code]")
+        self.page(f"/map/village/{random.choice(self.town['villages'])}", "/map/village/[code]")
 
     @task(3)
     def dashboard(self):
@@ -166,6 +182,69 @@ class Supervisor(Staff):
         self.page("/", "/")
         self.page("/cases", "/cases")
 
+    @task(2)
+    def assign(self):
+        """Confirm and assign a waiting report of his town (核实交办) through the case page's form."""
+        waiting = WAITING.get(self.town_code)
+        if not waiting:
+            return
+        path = waiting.pop(0)
+        page = self.page(path, "/cases/[id] (to assign)")
+        match = ASSIGN_FORM.search(page.text)
+        if match is None:
+            return  # assigned meanwhile by another supervisor of the town
+        action, token, version, responsible = match.groups()
+        fields = {
+            "csrf_token": token,
+            "expected_version": version,
+            "responsible": responsible,
+            "deadline_on": "",
+            "note": "负载测试交办",
+        }
+        with self.client.post(
+            action, data=fields, name="action assign", allow_redirects=False, catch_response=True
+        ) as response:
+            if response.status_code == 303:
+                response.success()
+                ASSIGNED.append(path)
+            elif response.status_code == 409:
+                response.success()  # another supervisor was first: told, nothing overwritten
+            else:
+                response.failure(f"{response.status_code} {response.headers.get('X-Action-Error')}")
+
+
+class CountyStaff(Staff):
+    """县级人员: the county's pages and the OGC API over any town, read only."""
+
+    weight = 2
+    wait_time = between(2, 6)
+
+    def on_start(self):
+        """Take a county login (or a supervisor's when the plan has no county)."""
+        if PLAN["county_users"]:
+            self.username = random.choice(PLAN["county_users"])
+        else:
+            self.username = random.choice(PLAN["supervisors"])["username"]
+        super().on_start()
+
+    @task(3)
+    def api_items(self):
+        """OGC API items of one town's extent, 1,000 at most."""
+        town = random.choice(list(PLAN["towns"].values()))
+        bbox = ",".join(f"{v:.5f}" for v in town["bbox"])
+        collection = random.choice(["issues", "illegal_buildings", "farmland"])
+        self.client.get(
+            f"/api/collections/{collection}/items?bbox={bbox}&limit=1000",
+            name="api /collections/[c]/items?bbox",
+        )
+
+    @task(2)
+    def overview(self):
+        """The home page, the case list and the dashboard over every town."""
+        self.page("/", "/ (county)")
+        self.page("/cases", "/cases (county)")
+        self.page("/dashboard", "/dashboard (county)")
+
 
 class Exporter(Staff):
     """One supervisor downloading ledgers and GIS files, one after another."""
@@ -175,7 +254,7 @@ class Exporter(Staff):
 
     def on_start(self):
         """Take a supervisor login."""
-        self.username = PLAN["supervisors"][0]
+        self.username = PLAN["supervisors"][0]["username"]
         super().on_start()
 
     @task

@@ -1,7 +1,8 @@
 """`make load`: a fresh demo town under gunicorn on loopback, locust against it, then load/check.
 
 Environment: LOAD_USERS (40), LOAD_TIME (2m), LOAD_SPAWN_RATE (4 users/s), LOAD_DATABASE_URL
-(default a new SQLite file; give a PostGIS database to test that), WEB_CONCURRENCY and WEB_THREADS
+(default a new SQLite file; give a PostGIS database to test that), LOAD_TOWNS (1: the demo town;
+more: the demo county of that many towns, users spread over them), WEB_CONCURRENCY and WEB_THREADS
 for the server, LOAD_KEEP=1 to keep the temporary folder.
 """
 
@@ -55,8 +56,15 @@ def make_photos(into: Path, n: int = PHOTOS) -> list[str]:
     return paths
 
 
+def town_of(cell) -> "object":
+    """The town cell above (or at) a grid cell."""
+    while cell.level not in ("town", "county") and cell.parent is not None:
+        cell = cell.parent
+    return cell
+
+
 def make_plan(tmp: Path, run_id: str) -> Path:
-    """Who logs in, where each 网格员 reports, the town's extent and the photos, as JSON."""
+    """Who logs in (by town), where each 网格员 reports, each town's extent and villages, the photos."""
     from sqlalchemy import select
 
     from app import create_app
@@ -68,26 +76,35 @@ def make_plan(tmp: Path, run_id: str) -> Path:
     app = create_app()
     with app.app_context():
         session = db.session()
-        members = []
-        for user in session.scalars(select(User).where(User.role == "grid_member")):
+        towns = {
+            t.code: {"bbox": list(t.boundary.bounds), "villages": [v.code for v in t.children]}
+            for t in session.scalars(select(GridCell).where(GridCell.level == "town"))
+        }
+        members, supervisors = [], []
+        for user in session.scalars(select(User).where(User.active)):
             groups = [c for c in user.cells if c.level == "group"]
-            if user.active and groups:
+            if user.role == "grid_member" and groups:
                 point = groups[0].boundary.representative_point()
-                members.append({"username": user.username, "point": f"{point.x},{point.y}"})
-        supervisors = list(
-            session.scalars(select(User.username).where(User.role == "supervisor", User.active))
+                members.append(
+                    {
+                        "username": user.username,
+                        "point": f"{point.x},{point.y}",
+                        "town": town_of(groups[0]).code,
+                    }
+                )
+            elif user.role == "supervisor" and user.cells:
+                supervisors.append({"username": user.username, "town": town_of(user.cells[0]).code})
+        county_users = list(
+            session.scalars(select(User.username).where(User.role == "county", User.active))
         )
-        villages = list(session.scalars(select(GridCell.code).where(GridCell.level == "village")))
-        town = session.scalars(select(GridCell).where(GridCell.level == "town")).first()
-        bbox = list(town.boundary.bounds)
     app.extensions["db_engine"].dispose()
     plan = {
         "run": run_id,
         "password": DEMO_PASSWORD,
         "members": members,
         "supervisors": supervisors,
-        "villages": villages,
-        "town_bbox": bbox,
+        "county_users": county_users,
+        "towns": towns,
         "photos": make_photos(tmp / "upload"),
         "ledger": str(tmp / "submitted.json"),
     }
@@ -140,7 +157,9 @@ def main() -> int:
     )
     flask = [str(BIN / "flask"), "--app", "app"]
     subprocess.run([*flask, "init-db"], cwd=ROOT, check=True)
-    subprocess.run([*flask, "demo"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    towns = int(os.environ.get("LOAD_TOWNS") or "1")
+    demo = ["demo", "--county", "--towns", str(towns)] if towns > 1 else ["demo"]
+    subprocess.run([*flask, *demo], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     plan = make_plan(tmp, run_id)
 
     port = free_port()

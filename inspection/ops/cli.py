@@ -31,14 +31,19 @@ def init_db_command() -> None:
 
 
 @click.command("demo")
+@click.option("--county", "county", is_flag=True, help="A demo county: 平岗镇 and more towns beside it.")
+@click.option("--towns", type=click.IntRange(1, 30), default=5, show_default=True, help="Towns with --county.")
 @with_appcontext
-def demo_command() -> None:
-    """Load the demo town 平岗镇 with users and a year of cases (only the first time)."""
+def demo_command(county: bool, towns: int) -> None:
+    """Load the demo town 平岗镇 (or with --county a county of towns) with users and cases, once."""
     from inspection.ops.demo import load_demo
+    from inspection.ops.demo_county import load_demo_county
 
     session = db.session()
-    result = load_demo(session)
+    result = load_demo_county(session, towns=towns) if county else load_demo(session)
     session.commit()
+    if county:
+        click.echo(f"{result['county']}: {towns} 个镇 / towns ({result['towns_added']} 新增 added)")
     names = set(result["logins"])
     click.echo("演示账号 / demo logins (password demo1234):")
     for role, (zh, en) in ROLES.items():

@@ -92,7 +92,7 @@ def store_grid(session: Session, cells) -> dict[str, GridCell]:
     return stored
 
 
-class _People:
+class People:
     """Deterministic Chinese names and 138… phone numbers, never repeated."""
 
     def __init__(self, seed: int):
@@ -117,7 +117,7 @@ class _People:
 
 def create_staff(session: Session, cells: dict[str, GridCell], today: date) -> Staff:
     """Create the demo users, all with the demo password; officers hold enforcement certificates."""
-    people = _People(TOWN_SEED)
+    people = People(TOWN_SEED)
     people.names.update(o[1] for o in OFFICERS)
     people.names.add(SUPERVISOR[1])
     # One hash for all: the password is the same, and hashing is deliberately slow (~0.2 s).
@@ -168,7 +168,7 @@ SAND_PIT_M2 = 1800.0
 CASE_SEED = 2022
 
 
-class _Player:
+class Player:
     """Plays the scripts: places each case in a random group and writes its dated history."""
 
     def __init__(self, session: Session, cells: dict, staff, today: date):
@@ -177,6 +177,7 @@ class _Player:
         self.rng = np.random.default_rng(CASE_SEED)
         self.placed: list = []  # footprints and parcels so far: new ones must not overlap
         self.doc_numbers: dict[int, int] = {}
+        self.doc_prefix = "平岗镇"  # the town whose 责令拆除 orders are numbered
 
     def day(self, when: str | int, year: int, after: date) -> date:
         """A script date, kept in order; offsets stay within the current year and up to today."""
@@ -270,7 +271,7 @@ class _Player:
             if building:  # the enforcement team answers for a demolition, under a written order
                 case.responsible = self.officers(on, None)[0]
                 number = self.doc_numbers[on.year] = self.doc_numbers.get(on.year, 0) + 1
-                case.enforcement_doc_no = f"平岗镇责拆字〔{on.year}〕{number}号"
+                case.enforcement_doc_no = f"{self.doc_prefix}责拆字〔{on.year}〕{number}号"
             # A superior's deadline is already on the case; the workflow keeps it ("superior").
             given = max(deadline_on, on) if deadline_on and spec.source != "superior" else None
             deadline, origin, days = assignment_deadline(self.session, case, given, on)
@@ -301,7 +302,7 @@ class _Player:
 
 def load_cases(session: Session, cells: dict, staff, today: date) -> int:
     """Create every scripted case (2022 and this year) with backdated history; return the count."""
-    player = _Player(session, cells, staff, today)
+    player = Player(session, cells, staff, today)
     for spec in ALL_SPECS:
         player.play(spec)
     session.flush()
