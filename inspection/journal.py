@@ -5,7 +5,7 @@ The audit package reads them (the /audit page) and adds the flush listener that 
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from inspection.clock import utcnow
@@ -25,6 +25,8 @@ class AuditEntry(Base):
     event: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str | None] = mapped_column(String(100), index=True)  # "case:12", "user:3"
     details: Mapped[dict | None] = mapped_column(JSON)
+    # The town of the case an entry is about (set by the audit trail); None: county-wide or system.
+    town_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 def log(

@@ -133,6 +133,12 @@ def test_a_one_town_database_becomes_the_one_town_of_a_county(db_url):
                 "VALUES (7, 'reported', 'verified', '2022-06-01', '2022-06-01 00:00:00', '')"
             )
         )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, event, target) VALUES ('2022-06-01 00:00:00', "
+                "'case.status', 'case:7'), ('2022-06-02 00:00:00', 'login', NULL)"
+            )
+        )
         before = conn.execute(
             text("SELECT id, town_id, village_id, group_id, area_m2, status FROM cases")
         ).all()
@@ -150,6 +156,8 @@ def test_a_one_town_database_becomes_the_one_town_of_a_county(db_url):
         ).all()
         history = conn.execute(text("SELECT count(*) FROM status_changes")).scalar_one()
         cells = conn.execute(text("SELECT count(*) FROM grid_cells")).scalar_one()
+        audit_towns = conn.execute(text("SELECT event, town_id FROM audit_log ORDER BY id")).all()
+    assert [tuple(r) for r in audit_towns] == [("case.status", 1), ("login", None)]  # 0010
     assert county.code == "420116" and county.area_m2 == 3.1e7
     assert (county.min_lon, county.max_lat) == (113.0, 30.02)
     assert town_parent.scalar_one() == county.id

@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from inspection.accounts.models import User
+from inspection.cases.access import town_ids
 from inspection.grid.models import GridCell
 from inspection.journal import AuditEntry
 
@@ -55,14 +56,26 @@ def _conditions(filters: Filters) -> list:
     return conditions
 
 
+def scope(reader: User):
+    """A SQL condition on the entries a reader may read: all for the county and admins, else his towns'.
+
+    A town's staff read the lines about the cases of their towns; lines about no case (logins, the
+    grid, accounts, settings) are the county's and the admins'.
+    """
+    towns = town_ids(reader)
+    if towns is None:
+        return true()
+    return AuditEntry.town_id.in_(sorted(towns)) if towns else false()
+
+
 def find_entries(
-    session: Session, filters: Filters, page: int = 1
+    session: Session, filters: Filters, page: int = 1, reader: User | None = None
 ) -> tuple[list[AuditEntry], bool]:
-    """One page of matching entries, newest first, and whether an older page exists."""
+    """One page of matching entries the reader may read, newest first, and whether an older page exists."""
     page = max(page, 1)
     rows = session.scalars(
         select(AuditEntry)
-        .where(*_conditions(filters))
+        .where(*_conditions(filters), scope(reader) if reader is not None else true())
         .order_by(AuditEntry.id.desc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)

@@ -12,7 +12,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from inspection.accounts.models import User
@@ -259,7 +259,28 @@ def entries(session: Session) -> list[dict]:
             rows.append(("case.photo_delete", _target(obj), {"values": _photo(obj)}))
         elif type(obj) in PREFIX:
             rows.append((f"{PREFIX[type(obj)]}.delete", _target(obj), {"values": values(obj)}))
-    return [{"event": e, "target": t, "details": d} for e, t, d in rows]
+    return [{"event": e, "target": t, "details": d, "town_id": _town_of(session, t)} for e, t, d in rows]
+
+
+def _town_of(session: Session, target: str | None) -> int | None:
+    """The town id of the case a target names ("case:12"), else None (county-wide or system)."""
+    if not target or not target.startswith("case:"):
+        return None
+    case_id = target.partition(":")[2]
+    if not case_id.isdigit():
+        return None
+    case = session.identity_map.get(session.identity_key(Case, int(case_id)))
+    if case is not None:
+        return inspect(case).dict.get("town_id")
+    return session.connection().scalar(select(Case.town_id).where(Case.id == int(case_id)))
+
+
+@event.listens_for(Session, "before_flush")
+def _town_of_logged_entries(session: Session, _flush_context, _instances) -> None:
+    """Give each entry that journal.log() added about a case the town of that case."""
+    for obj in session.new:
+        if isinstance(obj, AuditEntry) and obj.town_id is None:
+            obj.town_id = _town_of(session, obj.target)
 
 
 def _note_delete(_mapper, _connection, target) -> None:

@@ -48,7 +48,7 @@ def index():
     filters = reader.Filters.from_args(request.args)
     page = query_int(request.args, "page", 1, 1, MAX_PAGE)
     session = db.session()
-    entries, has_next = reader.find_entries(session, filters, page)
+    entries, has_next = reader.find_entries(session, filters, page, current_user)
     return render_template(
         "audit/index.html",
         entries=entries,

@@ -15,6 +15,7 @@ from inspection.accounts.tokens import create_token, revoke_token
 from inspection.audit import trail
 from inspection.audit.reader import detail_lines
 from inspection.cases.models import Case
+from inspection.cases.records import create_case
 from inspection.grid.models import GridCell
 from inspection.journal import AuditEntry
 from tests.cases.test_report_forms import IN_A1, jpeg_bytes, post_report, seed_town
@@ -399,3 +400,47 @@ def test_refused_api_tokens_are_logged_without_the_token(audit_app, client):
         (None, {"reason": "malformed", "path": "/api/collections"}, "127.0.0.1", None),
     ]
     assert token not in json.dumps([r.details for r in refused])
+
+
+@pytest.fixture
+def county_app(db_url, tmp_path):
+    """An app on a fresh database of each backend with the seeded county of two towns."""
+    from tests.test_route_access import seed_county
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": db_url, "PHOTO_DIR": str(tmp_path)}
+    )
+    with app.app_context():
+        migrate.upgrade(app.extensions["db_engine"])
+    app.config["ids"] = seed_county(app)
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+def test_a_town_supervisor_reads_only_his_towns_lines_in_a_county(county_app):
+    audit_app, client = county_app, county_app.test_client()
+    with audit_app.app_context():
+        s = db.session()
+        reporter = s.scalar(select(User).where(User.username == "zhang_sq"))
+        case, _ = create_case(
+            s, "issue", shapely.Point(113.03, 30.005), {"title": "石桥镇的垃圾", "category": "garbage"},
+            reporter,
+        )  # fmt: skip
+        s.commit()
+        sq_case = case.id
+    pg_case = audit_app.config["ids"]["case"]
+
+    def targets(username: str) -> set[str]:
+        login(client, username)
+        html = client.get("/audit").get_data(as_text=True)
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+        return set(re.findall(r'data-target="([^"]*)"', html))
+
+    pg_lines, sq_lines, county_lines = targets("zhangzhen"), targets("zhang_sq"), targets("xian")
+    assert f"case:{pg_case}" in pg_lines and f"case:{sq_case}" not in pg_lines
+    assert f"case:{sq_case}" in sq_lines and f"case:{pg_case}" not in sq_lines
+    assert not any(t.startswith("grid:") for t in pg_lines | sq_lines)  # the grid is the county's
+    assert {f"case:{pg_case}", f"case:{sq_case}", "grid:SQ"} <= county_lines
+    with audit_app.app_context():
+        sq_town = db.session.scalar(select(GridCell.id).where(GridCell.code == "SQ"))
+    assert {r.town_id for r in rows(audit_app, target=f"case:{sq_case}")} == {sq_town}
