@@ -46,7 +46,7 @@ $(LOAD_STAMP): requirements-load.txt
 
 # 40 users for 2 minutes on loopback against a fresh demo town under gunicorn, then the checks.
 # LOAD_TIME=20s for a smoke run; LOAD_DATABASE_URL=postgresql+psycopg://… for PostGIS.
-export LOAD_USERS LOAD_TIME LOAD_SPAWN_RATE LOAD_DATABASE_URL LOAD_KEEP
+export LOAD_USERS LOAD_TIME LOAD_SPAWN_RATE LOAD_DATABASE_URL LOAD_KEEP LOAD_TOWNS LOAD_STEADY WEB_CONCURRENCY
 load: setup $(LOAD_STAMP)
 	$(BIN)/python -m load.run
 
