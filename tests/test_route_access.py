@@ -150,6 +150,7 @@ ROWS = [
     Row("dashboard.index", "GET", "/dashboard", everyone(200)),
     Row("dashboard.report", "GET", "/report?year=2026", everyone(200)),
     Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
+    Row("dashboard.towns", "GET", "/towns?year=2026", everyone(404, admin=200, county=200)),
     Row("dashboard.ledger", "GET", "/ledgers/issue.csv", everyone(200)),
     # Field staff land on their own group's or village's map; a 网格员 sees no village map.
     Row("maps.town", "GET", "/map", everyone(200, **FIELD_STAFF_REDIRECT)),

@@ -33,10 +33,11 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from inspection.cases.models import Case, StatusChange
+from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
 from inspection.reporting.summary_zh import we_of, year_summary
 from inspection.vocab import ENVIRONMENT_CATEGORIES, M2_PER_MU, STATUS_GROUPS
@@ -62,8 +63,11 @@ def empty_figures() -> dict:
     }
 
 
-def _year_statement(year: int, *, materialize: bool = True):
-    """Counts and areas of one year grouped by village, group, kind, source and environment flag."""
+def _year_statement(year: int, *, materialize: bool = True, town_ids=None):
+    """Counts and areas of one year grouped by town, village, group, kind, source and environment flag.
+
+    `town_ids` keeps the cases of those towns only (None: every case, those outside the grid too).
+    """
     start, end = date(year, 1, 1), date(year, 12, 31)
     # record_change keeps done_on = `on` of the last change to done (cleared when sent back).
     fixed_on = func.coalesce(Case.done_on, Case.verified_on)
@@ -100,8 +104,10 @@ def _year_statement(year: int, *, materialize: bool = True):
     )
     environment = case((Case.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0)
     # One row per case that counts, materialized so the GROUP BY sorts small rows (≈2× on SQLite).
+    in_towns = Case.town_id.in_(sorted(town_ids)) if town_ids is not None else true()
     rows = (
         select(
+            Case.town_id,
             Case.village_id,
             Case.group_id,
             Case.kind,
@@ -114,12 +120,14 @@ def _year_statement(year: int, *, materialize: bool = True):
             case((and_(found, fixed), 1), else_=0).label("found_fixed"),
         )
         # Wrapped in CASE so that no index is used: a plain scan beats an index over most rows.
-        .where(case((and_(Case.found_on <= end, or_(found, fixed, may_be_overdue)), 1)) == 1)
+        .where(
+            case((and_(Case.found_on <= end, or_(found, fixed, may_be_overdue)), 1)) == 1, in_towns
+        )
         .cte("year_rows")
     )
     if materialize:
         rows = rows.prefix_with("MATERIALIZED")
-    keys = (rows.c.village_id, rows.c.group_id, rows.c.kind, rows.c.source, rows.c.environment)
+    keys = (rows.c.town_id, rows.c.village_id, rows.c.group_id, rows.c.kind, rows.c.source, rows.c.environment)
     sums = (rows.c.found, rows.c.fixed, rows.c.area_m2, rows.c.overdue, rows.c.found_fixed)
     return select(*keys, *(func.sum(c) for c in sums)).group_by(*keys)
 
@@ -164,63 +172,142 @@ def _entry(cell, figures: dict, outside_name: str) -> dict:
     }
 
 
-def year_figures(session: Session, year: int, *, groups: bool = False) -> dict:
-    """The year's figures for the town and per village (and per group if asked), with summary_zh.
+class _Folded:
+    """The year's grouped rows folded into figures per town, village and group."""
 
+    def __init__(self, session: Session, year: int, town_ids):
+        bind = session.get_bind()
+        # WITH … AS MATERIALIZED needs SQLite 3.35 (2021); older ones get the plain CTE.
+        materialize = bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
+        statement = _year_statement(year, materialize=materialize, town_ids=town_ids)
+        self.total = empty_figures()
+        self.by_town: dict = {}
+        self.by_village: dict = {}
+        self.by_group: dict = {}
+        for town_id, village_id, group_id, kind, source, environment, *counts in session.execute(
+            statement
+        ):
+            counts = (
+                int(counts[0] or 0),
+                int(counts[1] or 0),
+                float(counts[2] or 0.0),
+                int(counts[3] or 0),
+                int(counts[4] or 0),
+            )
+            for figures in (
+                self.total,
+                self.by_town.setdefault(town_id, empty_figures()),
+                self.by_village.setdefault(village_id, empty_figures()),
+                self.by_group.setdefault((village_id, group_id), empty_figures()),
+            ):
+                _add(figures, kind, source, environment, counts)
+
+    def villages(self, cells, village_cells, *, groups: bool, outside: bool) -> list[dict]:
+        """The village entries (with groups if asked) of these village cells, and 网格外 if asked."""
+        entries = []
+        for cell in village_cells:
+            entry = _entry(cell, self.by_village.get(cell.id, empty_figures()), OUTSIDE_NAME)
+            if groups:
+                entry["groups"] = [
+                    _entry(g, self.by_group.get((cell.id, g.id), empty_figures()), NO_GROUP_NAME)
+                    for g in cells
+                    if g.parent_id == cell.id and g.level == "group"
+                ]
+                if _nonzero(self.by_group.get((cell.id, None), empty_figures())):
+                    entry["groups"].append(
+                        _entry(None, self.by_group[(cell.id, None)], NO_GROUP_NAME)
+                    )
+            entries.append(entry)
+        if outside and _nonzero(self.by_village.get(None, empty_figures())):
+            entry = _entry(None, self.by_village[None], OUTSIDE_NAME)
+            if groups:
+                entry["groups"] = []
+            entries.append(entry)
+        return entries
+
+
+def _town_entry(folded: _Folded, cells, town, year: int, *, groups: bool) -> dict:
+    """One town's figures as a town report gives them: totals, villages, its paragraph."""
+    figures = folded.by_town.get(town.id, empty_figures())
+    villages = [c for c in cells if c.level == "village" and c.parent_id == town.id]
+    entry = {
+        "code": town.code,
+        "name": town.name,
+        **figures,
+        "villages": folded.villages(cells, villages, groups=groups, outside=False),
+    }
+    entry["summary_zh"] = year_summary({"year": year, **figures}, we=we_of(town.name))
+    return entry
+
+
+def year_figures(
+    session: Session,
+    year: int,
+    *,
+    groups: bool = False,
+    town_code: str | None = None,
+    town_ids=None,
+) -> dict:
+    """The year's figures for the town (or county) and per village (and group if asked), with summary_zh.
+
+    A deployment of one town gives that town. With several towns the whole county is given, with a
+    `towns` list (each with its villages and paragraph) beside the county totals; `town_code` (or
+    `town_ids`) narrows it to those towns: one town is given exactly as a town report.
     Areas are geodesic m² (and 亩 = m² / (10000/15)), unrounded. See the module docstring for the rules.
     """
-    town = empty_figures()
-    by_village: dict = {}
-    by_group: dict = {}
-    bind = session.get_bind()
-    # WITH … AS MATERIALIZED needs SQLite 3.35 (2021); older ones get the plain CTE.
-    materialize = bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
-    statement = _year_statement(year, materialize=materialize)
-    for village_id, group_id, kind, source, environment, *counts in session.execute(statement):
-        counts = (
-            int(counts[0] or 0),
-            int(counts[1] or 0),
-            float(counts[2] or 0.0),
-            int(counts[3] or 0),
-            int(counts[4] or 0),
-        )
-        for figures in (
-            town,
-            by_village.setdefault(village_id, empty_figures()),
-            by_group.setdefault((village_id, group_id), empty_figures()),
-        ):
-            _add(figures, kind, source, environment, counts)
-
     # Names and codes only: the boundaries are not needed here.
     cells = session.execute(
         select(
             GridCell.id, GridCell.level, GridCell.code, GridCell.name, GridCell.parent_id
         ).order_by(GridCell.code)
     ).all()
-    town_cell = next((c for c in cells if c.level == "town"), None)
-    villages = []
-    for cell in cells:
-        if cell.level != "village" and cell.id not in by_village:
-            continue
-        entry = _entry(cell, by_village.get(cell.id, empty_figures()), OUTSIDE_NAME)
-        if groups:
-            entry["groups"] = [
-                _entry(g, by_group.get((cell.id, g.id), empty_figures()), NO_GROUP_NAME)
-                for g in cells
-                if g.parent_id == cell.id and g.level == "group"
-            ]
-            if _nonzero(by_group.get((cell.id, None), empty_figures())):
-                entry["groups"].append(_entry(None, by_group[(cell.id, None)], NO_GROUP_NAME))
-        villages.append(entry)
-    if _nonzero(by_village.get(None, empty_figures())):
-        entry = _entry(None, by_village[None], OUTSIDE_NAME)
-        if groups:
-            entry["groups"] = []
-        villages.append(entry)
+    towns = [c for c in cells if c.level == "town"]
+    county = next((c for c in cells if c.level == "county"), None)
+    if town_code is not None:
+        chosen = [t for t in towns if t.code == town_code]
+        if not chosen:
+            raise InvalidInput(
+                "unknown_town", f"没有编码为 {town_code} 的镇", f"No town has the code {town_code}"
+            )
+    elif town_ids is not None:
+        chosen = [t for t in towns if t.id in town_ids]
+    else:
+        chosen = towns
+    whole = len(towns) <= 1 or len(chosen) == len(towns)
+    folded = _Folded(session, year, None if whole else [t.id for t in chosen])
 
-    town_name = town_cell.name if town_cell else None
-    result = {"year": year, "town": town_name, **town, "villages": villages}
-    result["summary_zh"] = year_summary(result, we=we_of(town_name))
+    if len(towns) <= 1 or len(chosen) == 1:
+        # One town, given as today: every village of it (of the whole grid when it is the only
+        # town) and, when it is the only town, the cases outside the grid.
+        town = chosen[0] if chosen else None
+        villages = [
+            c for c in cells if c.level == "village" and (whole or c.parent_id == town.id)
+        ]
+        figures = folded.total if whole else folded.by_town.get(town.id, empty_figures())
+        town_name = town.name if town else None
+        result = {
+            "year": year,
+            "town": town_name,
+            **figures,
+            "villages": folded.villages(cells, villages, groups=groups, outside=whole),
+        }
+        result["summary_zh"] = year_summary(result, we=we_of(town_name))
+        return result
+
+    chosen_ids = {t.id for t in chosen}
+    villages = [
+        c for c in cells if c.level == "village" and (whole or c.parent_id in chosen_ids)
+    ]
+    name = county.name if county is not None and whole else None
+    result = {
+        "year": year,
+        "county": county.name if county is not None else None,
+        "town": name,
+        **folded.total,
+        "villages": folded.villages(cells, villages, groups=groups, outside=whole),
+        "towns": [_town_entry(folded, cells, t, year, groups=groups) for t in chosen],
+    }
+    result["summary_zh"] = year_summary(result, we="我县") if whole else ""
     return result
 
 
@@ -276,8 +363,11 @@ def format_text(figures: dict) -> str:
         f"  巡查发现环保问题：发现{i['patrol_environment']['found']}个，"
         f"整改完成{i['patrol_environment']['rectified']}个",
         "",
-        "".join(_cell(title, w) for title, w in _COLUMNS).rstrip(),
-        *(_row(v["name"], v) for v in figures["villages"]),
+        "".join(
+            _cell("镇" if n == 0 and figures.get("towns") else title, w)
+            for n, (title, w) in enumerate(_COLUMNS)
+        ).rstrip(),
+        *(_row(v["name"], v) for v in figures.get("towns") or figures["villages"]),
         _row("合计", figures),
         "",
         figures["summary_zh"] or "（本年度暂无可写入总结的数据）",
@@ -297,11 +387,17 @@ def _this_year() -> int:
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--groups", is_flag=True, help="JSON: add each village's groups (组)")
-def report_command(year, output, groups) -> None:
-    """Print the year figures (拆除, 复耕, 整改 …) and the summary paragraph."""
+@click.option("--town", "town_code", help="One town of the county, by its code (default: the whole county)")
+def report_command(year, output, groups, town_code) -> None:
+    """Print the year figures (拆除, 复耕, 整改 …) and the summary paragraph, of the county or one town."""
     from inspection import db
 
-    figures = year_figures(db.session(), year or _this_year(), groups=groups)
+    try:
+        figures = year_figures(
+            db.session(), year or _this_year(), groups=groups, town_code=town_code
+        )
+    except InvalidInput as exc:
+        raise click.ClickException(exc.message("zh")) from None
     if output == "json":
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
     else:

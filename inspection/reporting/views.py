@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from inspection import clock, db
-from inspection.cases.access import sees_whole_town
+from inspection.cases.access import sees_all, sees_whole_town, town_ids
 from inspection.cases.deadlines import overdue_cases
 from inspection.reporting.dashboard_data import (
     LEDGER_TYPES,
@@ -20,6 +20,7 @@ from inspection.reporting.dashboard_data import (
 )
 from inspection.reporting.exports import FORMAT_CHOICES, KIND_CHOICES, export_cases
 from inspection.reporting.figures import year_figures
+from inspection.reporting.ranking import SORTS, town_ranking
 
 bp = Blueprint("dashboard", __name__)
 
@@ -39,7 +40,10 @@ def _year() -> int:
 
 
 def _figures(year: int) -> dict:
-    return scoped_figures(year_figures(db.session(), year, groups=True), current_user)
+    """The year figures the user may see: the county, his towns, or his villages and groups."""
+    towns = town_ids(current_user)
+    figures = year_figures(db.session(), year, groups=True, town_ids=towns or None)
+    return scoped_figures(figures, current_user)
 
 
 def _page_context(year: int) -> dict:
@@ -78,6 +82,24 @@ def report():
 def report_json():
     """The year figures (with groups) the user may see, as JSON."""
     return jsonify(_figures(_year()))
+
+
+@bp.route("/towns")
+@login_required
+def towns():
+    """The county's towns ranked for a year (county users and admins; 404 for a town's staff)."""
+    if not sees_all(current_user):
+        abort(404)
+    year, sort = _year(), request.args.get("sort", "")
+    session = db.session()
+    return render_template(
+        "reporting/ranking.html",
+        year=year,
+        years=years_with_cases(session, max(_today().year, year)),
+        sort=sort if sort in SORTS else "rectified",
+        rows=town_ranking(session, year, _today(), sort),
+        today=_today(),
+    )
 
 
 @bp.route("/ledgers/<kind>.<fmt>")
