@@ -91,3 +91,43 @@ def _print_summary(figures: dict, has_times: bool) -> None:
         click.echo(f"开始 started: {figures['started_at']}, 结束 ended: {figures['ended_at']}")
     else:
         click.echo("时长 duration: 未知（文件没有时间） / unknown (the file has no times)")
+
+
+@click.command("patrol-stats")
+@with_appcontext
+@click.option("--from", "date_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--to", "date_to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object")
+def patrol_stats_command(date_from, date_to, as_json) -> None:
+    """Patrols per 网格员 and coverage per 组 for a period of town days (both ends included)."""
+    from inspection.errors import DomainError
+    from inspection.patrols.stats import period_stats
+
+    session = db.session()
+    try:
+        stats = period_stats(
+            session,
+            date_from.date(),
+            date_to.date(),
+            radius_m=float(current_app.config["PATROL_COVERAGE_RADIUS_M"]),
+        )
+    except DomainError as exc:
+        _fail(f"{exc.message_zh}\n{exc.message_en}")
+    if as_json:
+        click.echo(json.dumps(stats.as_json(), ensure_ascii=False))
+        return
+    click.echo(f"巡查统计 / patrols {stats.date_from} – {stats.date_to}")
+    click.echo("网格员 user: 巡查次数 patrols, 天数 days, km, 小时 hours, 巡查发现 cases found")
+    for u in stats.users:
+        click.echo(
+            f"  {u['username']} {u['name']}: {u['patrols']}, {u['days']}, "
+            f"{u['length_m'] / 1000:.2f}, {u['duration_s'] / 3600:.2f}, {u['cases_found']}"
+        )
+    click.echo("覆盖率 coverage:")
+    for level, rows in (
+        ("镇 town", stats.towns),
+        ("村 village", stats.villages),
+        ("组 group", stats.groups),
+    ):
+        for row in rows:
+            click.echo(f"  {level} {row['code']} {row['name']}: {row['coverage']:.1%}")
