@@ -157,5 +157,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(account.bp)
 
     from inspection.patrols import links as patrol_links
+    from inspection.patrols import views as patrol_views
 
+    app.register_blueprint(patrol_views.bp)
     patrol_links.init_app(app)

@@ -131,3 +131,28 @@ def patrol_stats_command(date_from, date_to, as_json) -> None:
     ):
         for row in rows:
             click.echo(f"  {level} {row['code']} {row['name']}: {row['coverage']:.1%}")
+
+
+@click.command("purge-patrols")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Only say how many patrols would be deleted")
+def purge_patrols_command(dry_run) -> None:
+    """Delete patrols older than PATROL_RETENTION_DAYS (tracks, batches, links; cases stay)."""
+    from inspection import clock
+    from inspection.patrols.retention import cutoff_day, expired, purge_patrols
+
+    session = db.session()
+    days = int(current_app.config["PATROL_RETENTION_DAYS"])
+    today = clock.town_today()
+    first_kept = cutoff_day(today, days)
+    if dry_run:
+        count = expired(session, today, days)
+        click.echo(
+            f"将删除 {count} 次巡查（{first_kept} 之前）/ would delete {count} patrols before {first_kept}"
+        )
+        return
+    count = purge_patrols(session, today, days)
+    session.commit()
+    click.echo(
+        f"已删除 {count} 次巡查（{first_kept} 之前，保留 {days} 天）/ deleted {count} patrols before {first_kept}"
+    )

@@ -41,3 +41,16 @@ def user_id(app, username: str) -> int:
     """The id of a seeded user."""
     with app.app_context():
         return db.session.scalar(select(User.id).where(User.username == username))
+
+
+def batch(fixes, batch_id="b-0000001"):
+    """A batch body as the phone sends it: fixes [lon, lat, t ms, accuracy m] from (lon, lat, time)."""
+    return {
+        "batch_id": batch_id,
+        "fixes": [[lon, lat, int(at.timestamp() * 1000), 8.0] for lon, lat, at in fixes],
+    }
+
+
+def post_json(client, url, body, token):
+    """POST a JSON body with the page's CSRF token in the header, as patrol.js does."""
+    return client.post(url, json=body, headers={"X-CSRFToken": token})
