@@ -241,6 +241,9 @@ ROWS = [
     # No file: refused for everyone (uploads themselves: tests/patrols/test_pages.py).
     Row("patrols.upload", "POST", "/patrols/upload", everyone(422)),
     Row("patrols.record", "GET", "/patrols/record", everyone(200)),
+    # The 考核 sheet: each reads the rows he may (tests/patrols/test_assessment.py); officers none.
+    Row("patrols.assessment_page", "GET", "/patrols/assessment", everyone(200, officer=403)),
+    Row("patrols.assessment_xlsx", "GET", "/patrols/assessment.xlsx", everyone(200, officer=403)),
     # Only the patrol's 网格员 may send to it; a form body is no batch (422), others get 404.
     Row(
         "patrols.batch",

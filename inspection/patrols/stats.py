@@ -231,6 +231,7 @@ def _user_rows(session, patrols, date_from, date_to, groups, coverage, areas, to
                 "coverage": _weighted(own, coverage, areas) if own else None,
                 "groups": [g.code for g in own],
                 "village": own[0].parent.name if own and own[0].parent else None,
+                "village_code": own[0].parent.code if own and own[0].parent else None,
             }
         )
     return rows

@@ -1,6 +1,8 @@
 """The patrols blueprint: the list, a patrol's page and track, the upload page, the phone's patrol page and its API."""
 
+import io
 import json
+from urllib.parse import quote
 
 import shapely
 from flask import (
@@ -25,7 +27,7 @@ from inspection.accounts.models import User
 from inspection.cases.access import can_see
 from inspection.errors import DomainError
 from inspection.params import MAX_PAGE, query_int
-from inspection.patrols import recording
+from inspection.patrols import assessment, recording
 from inspection.patrols.access import can_see_patrol, may_upload_for, patrol_or_404, patrol_scope
 from inspection.patrols.forms import UploadForm
 from inspection.patrols.imports import import_patrol
@@ -214,6 +216,44 @@ def end(client_id: str):
     return jsonify(
         {**recording.progress(patrol), "url": url_for("patrols.detail", patrol_id=patrol.id)}
     )
+
+
+def _sheet():
+    """The 考核 sheet of the month in ?month=YYYY-MM (this month by default) for the viewer."""
+    month = assessment.parse_month(request.args.get("month"), clock.town_today())
+    radius_m = float(current_app.config["PATROL_COVERAGE_RADIUS_M"])
+    return assessment.month_sheet(db.session(), current_user, month, radius_m)
+
+
+@bp.route("/patrols/assessment")
+@login_required
+def assessment_page():
+    """The month's 考核: a row per 网格员, subtotals per village, the town's total."""
+    sheet = _sheet()
+    return render_template(
+        "patrols/assessment.html",
+        sheet=sheet,
+        headers=assessment.HEADERS,
+        month=sheet.month.strftime("%Y-%m"),
+    )
+
+
+@bp.route("/patrols/assessment.xlsx")
+@login_required
+def assessment_xlsx():
+    """The month's 考核 sheet as an Excel workbook."""
+    sheet = _sheet()
+    out = io.BytesIO()
+    assessment.write_xlsx(sheet, out)
+    name = f"{sheet.title}.xlsx"
+    response = Response(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=assessment-{sheet.month:%Y-%m}.xlsx; filename*=UTF-8''{quote(name)}"
+    )
+    return response
 
 
 @bp.errorhandler(CSRFError)
