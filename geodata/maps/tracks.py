@@ -2,6 +2,7 @@
 
 import folium
 import numpy as np
+import shapely.geometry
 
 # Newest first: a track of the last day, week, month, older (the tracks layer "by recency").
 RECENCY_COLOURS = ("#d7301f", "#fc8d59", "#fdcc8a", "#bdbdbd")
@@ -55,4 +56,37 @@ def add_track(
             ).add_to(layer)  # fmt: skip
     if name:
         layer.add_to(m)
+    return m
+
+
+# Coverage from none to whole, five steps (a sequential ramp readable on a grey basemap).
+COVERAGE_COLOURS = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+
+
+def coverage_colour(share: float) -> str:
+    """The colour of a coverage share (0–1)."""
+    step = min(len(COVERAGE_COLOURS) - 1, int(max(share, 0.0) * len(COVERAGE_COLOURS)))
+    return COVERAGE_COLOURS[step]
+
+
+def add_coverage(
+    m: folium.Map, cells, *, name: str, label: str = "{name}: {percent}"
+) -> folium.Map:
+    """Shade cells (a GeoDataFrame in lon/lat EPSG:4326 with code, name, coverage 0–1) by coverage.
+
+    `label` is the tooltip's text with {name} and {percent} (e.g. "一组：覆盖率 35%").
+    """
+    layer = folium.FeatureGroup(name=name)
+    for row in cells.itertuples(index=False):
+        share = float(row.coverage)
+        text = label.format(name=row.name, percent=f"{share:.0%}")
+        colour = coverage_colour(share)
+        folium.GeoJson(
+            shapely.geometry.mapping(row.geometry),
+            style_function=lambda _f, colour=colour: {
+                "fillColor": colour, "color": "#08306b", "weight": 1, "fillOpacity": 0.55,
+            },
+            tooltip=text,
+        ).add_to(layer)  # fmt: skip
+    layer.add_to(m)
     return m
