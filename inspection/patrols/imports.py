@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geodata.entry import file_label, load_source
@@ -49,7 +50,6 @@ def import_patrol(
     max_bytes = int(config["PATROL_MAX_FILE_BYTES"])
     _, data = load_source(source, label, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    begin_write(session)
     existing = session.scalar(select(Patrol).where(Patrol.client_id == digest))
     if existing is not None:
         return Imported(existing, False)
@@ -64,6 +64,10 @@ def import_patrol(
         raise InvalidInput(
             "day_in_future", "巡查日期不能晚于今天", "The patrol's day lies in the future"
         )
+    begin_write(session)  # the file is read: now the writer's lock, and a second look for the file
+    existing = session.scalar(select(Patrol).where(Patrol.client_id == digest))
+    if existing is not None:
+        return Imported(existing, False)
     patrol = Patrol(
         client_id=digest,
         user=user,
@@ -94,7 +98,15 @@ def import_patrol(
             f"{patrol.dropped_duplicate_time:,}).",
         )
     session.add(patrol)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same file, imported at this moment by another request
+        session.expunge(patrol)
+        existing = session.scalar(select(Patrol).where(Patrol.client_id == digest))
+        if existing is None:
+            raise
+        return Imported(existing, False)
     links.link_cases_by_time(session, patrol)
     return Imported(patrol, True)
 

@@ -8,7 +8,7 @@ of the village he heads). "Cases found" are the cases he reported with source `p
 and found in the period, as the year figures count them.
 """
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -106,12 +106,38 @@ def period_stats(
     return stats
 
 
+# Coverage answers by what they were computed from (the patrols as they stand, the groups, the
+# radius): a past month asked again (the year report asks for twelve) costs nothing. Per process.
+_CACHE: OrderedDict = OrderedDict()
+CACHE_SIZE = 256
+
+
 def group_shares(session: Session, groups: list[GridCell], patrols: list[Patrol], radius_m: float):
     """Coverage (0–1) by group code of the kept tracks of `patrols` (lon/lat EPSG:4326, metres)."""
     shares = dict.fromkeys((g.code for g in groups), 0.0)
     inside = [p.id for p in patrols if p.kept_inside > 0]  # a track outside the grid covers nothing
     if not groups or not inside:
         return shares
+    key = (
+        str(session.get_bind().url),
+        float(radius_m),
+        tuple(sorted((p.id, p.updated_at, p.kept) for p in patrols if p.kept_inside > 0)),
+        tuple(sorted((g.id, g.code, g.min_lon, g.min_lat, g.max_lon, g.max_lat) for g in groups)),
+    )
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return dict(_CACHE[key])
+    shares = _compute_shares(session, groups, inside, radius_m, shares)
+    _CACHE[key] = dict(shares)
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return shares
+
+
+def _compute_shares(
+    session: Session, groups: list[GridCell], inside: list[int], radius_m: float, shares: dict
+):
+    """Compute the coverage of the groups by the kept tracks of the patrols `inside`, town by town."""
     by_town = defaultdict(list)
     for g in groups:
         town = g.parent.parent_id if g.parent is not None else None
