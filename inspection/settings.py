@@ -68,6 +68,33 @@ SETTINGS = [
         "Mark session cookies Secure on every answer; turn on when the site is served over HTTPS",
     ),
     Setting(
+        "PATROL_MAX_ACCURACY_M",
+        50,
+        "A patrol fix whose stated accuracy is worse than this many metres is dropped (accuracy)",
+    ),
+    Setting(
+        "PATROL_MAX_SPEED_KMH",
+        120,
+        "A patrol fix implying more than this speed (km/h) from the last kept fix is dropped (speed)",
+    ),
+    Setting(
+        "PATROL_MAX_GAP_S",
+        600,
+        "A gap of more than this many seconds between kept fixes starts a new segment",
+    ),
+    Setting(
+        "PATROL_COVERAGE_RADIUS_M",
+        30,
+        "A group's area within this many metres of the period's kept tracks counts as covered",
+    ),
+    Setting(
+        "PATROL_RETENTION_DAYS",
+        730,
+        "Patrols whose day is older than this many days are deleted by `flask purge-patrols`",
+    ),
+    Setting("PATROL_MAX_POINTS", 500_000, "Most fixes one patrol (a file or the phone's batches) may hold"),
+    Setting("PATROL_MAX_FILE_BYTES", 32 * 1024 * 1024, "Largest patrol track file in bytes"),
+    Setting(
         "PROXY_FIX_HOPS",
         0,
         "Proxies in front of the app (nginx: 1) whose X-Forwarded-For, -Proto and -Host are "

@@ -155,3 +155,9 @@ def init_app(app: Flask) -> None:
     # One /admin area: its pages come from accounts (users, grid_views) and cases (deadline_views).
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
+
+    from inspection.patrols import links as patrol_links
+    from inspection.patrols import views as patrol_views
+
+    app.register_blueprint(patrol_views.bp)
+    patrol_links.init_app(app)

@@ -18,10 +18,12 @@ var PRECACHE = [
   '/static/js/report_geo.js',
   '/static/js/report_map.js',
   '/static/js/report_form.js',
-  '/static/js/offline.js'
+  '/static/js/offline.js',
+  '/static/js/patrol.js',
+  '/static/js/patrol_link.js'
 ];
-var PAGES = /^\/cases(\/new\/[a-z_]+|\/grid\.json)?$/;
-var FORMS = ['/cases/new/issue', '/cases/new/illegal_building', '/cases/new/farmland'];
+var PAGES = /^\/cases(\/new\/[a-z_]+|\/grid\.json)?$|^\/patrols\/record$/;
+var FORMS = ['/cases/new/issue', '/cases/new/illegal_building', '/cases/new/farmland', '/patrols/record'];
 
 /* Fetch and keep the report forms not kept yet; a redirect (logged out) or an error keeps nothing. */
 function warm() {

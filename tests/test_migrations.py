@@ -8,9 +8,11 @@ from sqlalchemy import text
 from inspection import journal, migrate
 from inspection.cases import models as case_models
 from inspection.db import Base, make_engine
+from inspection.patrols import models as patrol_models
 
-# Every package's tables: cases' models import grid's and accounts'; the audit table is the journal's.
-MODELS = (case_models, journal)
+# Every package's tables: cases' models import grid's and accounts'; the audit table is the journal's;
+# patrols' tables are their own.
+MODELS = (case_models, journal, patrol_models)
 
 
 def test_upgrade_from_first_revision_keeps_data(db_url):

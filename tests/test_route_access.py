@@ -16,6 +16,7 @@ from inspection import db
 from inspection.accounts.models import User
 from inspection.cases.deadlines import DEFAULT_DAYS
 from inspection.grid.models import GridCell
+from inspection.patrols.recording import add_batch
 from tests.cases.test_report_forms import IN_A1, seed_town
 from tests.conftest import csrf_token, login
 
@@ -36,7 +37,8 @@ USERS = {
 KINDS = list(USERS)
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # Values the placeholders take when a row's path is matched against app.url_map (no database).
-SAMPLE_IDS = {"case": 1, "photo": 1, "user_a2": 2, "cell_a1": 4, "cell_a2": 5, "cz_a": 3}
+SAMPLE_IDS = {"case": 1, "photo": 1, "user_a2": 2, "cell_a1": 4, "cell_a2": 5, "cz_a": 3,
+              "patrol": 1, "patrol_client": "seed-patrol-0001"}  # fmt: skip
 
 
 def everyone(status: int, anonymous: int = 302, **others: int) -> dict[str, int]:
@@ -49,7 +51,8 @@ class Row:
     """One route and method: the URL to call, the form sent, and the status for each kind of user.
 
     Paths and form values may hold {case}, {photo}, {user_a2}, {cell_a1}, {cell_a2}, {cz_a} (ids in
-    the seeded town) and {me} (the caller's login; wgy_a1 for the anonymous visitor).
+    the seeded town), {patrol} and {patrol_client} (wgy_a1's patrol, its id and client id) and
+    {me} (the caller's login; wgy_a1 for the anonymous visitor).
     """
 
     endpoint: str
@@ -75,6 +78,8 @@ REPORT = {  # a valid issue report inside group PG01-01
     "geometry": IN_A1,
 }
 USER_FIELDS = {"role": "grid_member", "phone": "13900000000", "active": "y"}
+# A track: its 网格员, his village head, the town's supervisor and admins; 404 to everyone else.
+PATROL_PEOPLE = everyone(404, own_group=200, village_head=200, supervisor=200, admin=200)
 ROWS = [
     Row("home.index", "GET", "/", everyone(200)),
     Row("auth.login", "GET", "/auth/login", everyone(200, anonymous=200)),
@@ -230,6 +235,24 @@ ROWS = [
     ),
     # Not yet scoped by town: a town supervisor reads the whole log (README, left for later).
     Row("audit.index", "GET", "/audit", everyone(403, supervisor=200, admin=200, county=200, other_town=200)),
+    Row("patrols.patrol_list", "GET", "/patrols", everyone(200)),
+    Row("patrols.detail", "GET", "/patrols/{patrol}", PATROL_PEOPLE),
+    Row("patrols.track", "GET", "/patrols/{patrol}/track.geojson", PATROL_PEOPLE),
+    Row("patrols.upload", "GET", "/patrols/upload", everyone(200)),
+    # No file: refused for everyone (uploads themselves: tests/patrols/test_pages.py).
+    Row("patrols.upload", "POST", "/patrols/upload", everyone(422)),
+    Row("patrols.record", "GET", "/patrols/record", everyone(200)),
+    # The 考核 sheet: each reads the rows he may (tests/patrols/test_assessment.py); officers none.
+    Row("patrols.assessment_page", "GET", "/patrols/assessment", everyone(200, officer=403)),
+    Row("patrols.assessment_xlsx", "GET", "/patrols/assessment.xlsx", everyone(200, officer=403)),
+    # Only the patrol's 网格员 may send to it; a form body is no batch (422), others get 404.
+    Row(
+        "patrols.batch",
+        "POST",
+        "/patrols/record/{patrol_client}/batches",
+        everyone(404, own_group=422),
+    ),
+    Row("patrols.end", "POST", "/patrols/record/{patrol_client}/end", everyone(404, own_group=200)),
     Row("static", "GET", "/static/css/app.css", everyone(200, anonymous=200)),
 ]
 
@@ -311,8 +334,14 @@ def town_ids(app) -> dict:
         s = db.session()
         users = dict(s.execute(select(User.username, User.id)).all())
         cells = dict(s.execute(select(GridCell.code, GridCell.id)).all())
+        walker = s.get(User, users["wgy_a1"])
+        fixes = [[113.001, 30.001 + i * 1e-4, 1714955400000 + 10_000 * i, 5.0] for i in range(3)]
+        patrol, _ = add_batch(s, walker, "seed-patrol-0001", "b-0000001", fixes, app.config)
+        s.commit()
     return {
         **ids,
+        "patrol": patrol.id,
+        "patrol_client": patrol.client_id,
         "user_a2": users["wgy_a2"],
         "cz_a": users["cz_a"],
         "cell_a1": cells["PG01-01"],

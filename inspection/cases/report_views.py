@@ -39,6 +39,7 @@ from inspection.cases.records import (
     default_responsible,
     find_by_client_id,
 )
+from inspection.cases.signals import case_reported
 from inspection.cases.views import bp, page_lang
 from inspection.errors import DomainError, InvalidInput
 from inspection.grid.models import GridCell
@@ -216,6 +217,7 @@ def _save(form) -> tuple[Case, bool]:
         raise ReportRefused([exc]) from exc
     if created:  # files first (atomically), rows after, one commit for all
         attach_photos(session, case, photos, config["PHOTO_DIR"], current_user)
+        case_reported.send(current_app._get_current_object(), session=session, case=case, form=request.form)
     session.commit()
     return case, created
 

@@ -19,6 +19,7 @@ from inspection.cases.models import Case
 from inspection.grid.cells import cell_frame
 from inspection.grid.models import GridCell
 from inspection.map_context import MapContext
+from inspection.patrols.map_layers import add_patrol_layers
 
 FEATURE_LIMIT = 2000  # more cases than this in view come as server-side clusters
 LEVEL_BELOW = {"town": "village", "village": "group"}
@@ -337,6 +338,7 @@ def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: Map
                 shade_switch=True,
                 name=vocab.label(vocab.LEVELS, below, ctx.lang),
             )
+    patrols = add_patrol_layers(m, session, user, cell, args)  # tracks and coverage (巡查)
     query = [*filters.query(), *([("cell", cell.code)] if cell is not None else [])]
     data_url = ctx.data_url + ("?" + urlencode(query) if query else "")
     maps.add_cases(m, data_url=data_url, case_link=ctx.case_url)
@@ -354,6 +356,7 @@ def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: Map
         "warning": warning,
         "data_url": data_url,
         "my_cells": [c for c in sorted(user.cells, key=lambda c: c.code) if c.level != "town"],
+        "patrols": patrols,
     }
 
 

@@ -63,6 +63,11 @@ def init_app(app: Flask) -> None:
     from inspection.grid.commands import county_command, import_grid_command
     from inspection.ops.backup import backup_command
     from inspection.ops.restore import restore_command
+    from inspection.patrols.commands import (
+        import_patrol_command,
+        patrol_stats_command,
+        purge_patrols_command,
+    )
     from inspection.reporting.exports import export_command
     from inspection.reporting.figures import report_command
 
@@ -78,5 +83,8 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         api_token_command,
+        import_patrol_command,
+        patrol_stats_command,
+        purge_patrols_command,
     ):
         app.cli.add_command(command)

@@ -3,12 +3,13 @@
 from io import BytesIO
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from inspection import clock, db
 from inspection.cases.access import sees_all, sees_whole_town, town_ids
 from inspection.cases.deadlines import overdue_cases
+from inspection.patrols.yearly import year_patrol_figures
 from inspection.reporting.dashboard_data import (
     LEDGER_TYPES,
     chart_data,
@@ -74,7 +75,11 @@ def index():
 @login_required
 def report():
     """The year figures as `flask report` prints them, with the paragraph and downloads."""
-    return render_template("reporting/report.html", **_page_context(_year()))
+    year = _year()
+    patrols = year_patrol_figures(  # 巡查: patrols, km, hours, mean coverage per village
+        db.session(), year, current_user, float(current_app.config["PATROL_COVERAGE_RADIUS_M"])
+    )
+    return render_template("reporting/report.html", **_page_context(year), patrols=patrols)
 
 
 @bp.route("/report.json")
