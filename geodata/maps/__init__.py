@@ -1,6 +1,6 @@
 """Folium maps of cases and grid cells, styled in the browser by static/js/map.js."""
 
-from geodata.maps.builders import explore_cases, new_map
+from geodata.maps.builders import explore_cases, new_map, view_bounds
 from geodata.maps.clusters import (
     CLUSTER_COLUMNS,
     cluster_geojson,
@@ -22,6 +22,7 @@ from geodata.maps.styles import (
 )
 
 __all__ = [
+    "view_bounds",
     "CLUSTER_COLUMNS",
     "GROUP_COLORS",
     "KIND_SHAPES",

@@ -14,6 +14,15 @@ from geodata.maps.layers import add_cases, add_cells, add_legend
 from geodata.maps.styles import MapText
 
 
+def view_bounds(bounds, *, scale: float = 1.0, min_span_deg: float = 0.0) -> tuple:
+    """A view around (west, south, east, north) in degrees (EPSG:4326): `scale` × its extent, at
+    least `min_span_deg` each way, on the same centre."""
+    west, south, east, north = bounds
+    half_lon = max(min_span_deg, (east - west) * scale) / 2
+    half_lat = max(min_span_deg, (north - south) * scale) / 2
+    mid_lon, mid_lat = (west + east) / 2, (south + north) / 2
+    return (mid_lon - half_lon, mid_lat - half_lat, mid_lon + half_lon, mid_lat + half_lat)
+
 def new_map(
     bounds=None,
     *,

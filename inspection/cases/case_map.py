@@ -22,13 +22,8 @@ def build_case_map(case_: Case, ctx: map_context.MapContext, reported_geometry=N
     today = ctx.today or clock.town_today()
     basemap, _warning = ctx.basemap_or_none()
     reported = shapely.geometry.shape(reported_geometry) if reported_geometry else None
-    west, south, east, north = shapely.union_all(
-        [g for g in (case_.geom, reported) if g is not None]
-    ).bounds
-    half_lon = max(MIN_SPAN_DEG, (east - west) * CASE_VIEW_SCALE) / 2
-    half_lat = max(MIN_SPAN_DEG, (north - south) * CASE_VIEW_SCALE) / 2
-    mid_lon, mid_lat = (west + east) / 2, (south + north) / 2
-    bounds = (mid_lon - half_lon, mid_lat - half_lat, mid_lon + half_lon, mid_lat + half_lat)
+    shown = shapely.union_all([g for g in (case_.geom, reported) if g is not None])
+    bounds = maps.view_bounds(shown.bounds, scale=CASE_VIEW_SCALE, min_span_deg=MIN_SPAN_DEG)
     m = maps.new_map(
         bounds,
         basemap=basemap,

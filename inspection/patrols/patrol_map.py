@@ -35,14 +35,13 @@ def build_patrol_map(
         boxes = [(patrol.min_lon, patrol.min_lat, patrol.max_lon, patrol.max_lat)]
     bounds = None
     if boxes:
-        west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
-        east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
-        half_lon, half_lat = (
-            max(MIN_SPAN_DEG, east - west) / 2,
-            max(MIN_SPAN_DEG, north - south) / 2,
+        extent = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
         )
-        mid_lon, mid_lat = (west + east) / 2, (south + north) / 2
-        bounds = (mid_lon - half_lon, mid_lat - half_lat, mid_lon + half_lon, mid_lat + half_lat)
+        bounds = maps.view_bounds(extent, min_span_deg=MIN_SPAN_DEG)
     m = maps.new_map(
         bounds,
         basemap=basemap,
