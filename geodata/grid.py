@@ -19,6 +19,7 @@ from geodata.grid_tree import (
     as_multipolygons,
     build_tree,
     code_text,
+    level_change_problems,
     level_key,
     tree_problems,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "GridIndex",
     "TreeProblem",
     "build_tree",
+    "level_change_problems",
     "load_boundaries",
     "tree_problems",
 ]

@@ -92,6 +92,27 @@ def build_tree(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return tree
 
 
+def level_change_problems(stored_levels: dict[str, str], tree: gpd.GeoDataFrame) -> list[TreeProblem]:
+    """Refuse a code of `tree` already stored at another level (a town code reused for a village …).
+
+    `stored_levels` maps the stored cells' codes to their levels; a cell may be re-imported at its
+    own level (its boundary and name replaced), never turned into a cell of another level.
+    """
+    problems = []
+    for code, level in zip(tree["code"], tree["level"], strict=True):
+        was = stored_levels.get(code)
+        if was is not None and was != level:
+            problems.append(
+                TreeProblem(
+                    "code_reused",
+                    f"编码 {code} 已是{LEVEL_ZH[was]}级网格的编码，不能再用于{LEVEL_ZH[level]}级网格",
+                    f"Code {code} already belongs to a {was} cell and cannot be reused for a {level}",
+                    (code,),
+                )
+            )
+    return problems
+
+
 def tree_problems(cells: gpd.GeoDataFrame) -> list[TreeProblem]:
     """List what build_tree would refuse in `cells` (EPSG:4326), without raising; empty when fine."""
     return _derive(cells)[1]
@@ -323,19 +344,27 @@ def _county_problems(frame: gpd.GeoDataFrame) -> list[TreeProblem]:
                 tuple(counties),
             )
         ]
-    if counties:
-        return []
-    named = sorted(
-        {p for p, level in zip(frame["parent_code"], levels, strict=True) if level == "town" and p}
-    )
+    towns = [
+        (code, parent)
+        for code, parent, level in zip(frame["code"], frame["parent_code"], levels, strict=True)
+        if level == "town"
+    ]
+    prefixes = {_division_parent(code, "town") for code, _ in towns} - {None}
+    if counties:  # parents came from the county itself; a division code may still name another
+        county = counties[0]
+        is_division = county.isdigit() and len(county) == DIVISION_CODE_DIGITS["county"]
+        named = ({county} | prefixes if prefixes - {county} else set()) if is_division else prefixes
+    else:  # a town's county: its parent code, else its division code's prefix
+        named = {parent or _division_parent(code, "town") for code, parent in towns} - {None}
     if len(named) > 1:
+        codes = sorted(named)
         return [
             TreeProblem(
                 "towns_of_several_counties",
-                f"镇的上级编码指向不同的县（{'、'.join(named[:5])}）：一套系统只管理一个县",
-                f"The towns name different counties as parents ({', '.join(named[:5])}); one "
-                "deployment holds one county",
-                tuple(named),
+                f"镇属于不同的县（{'、'.join(codes[:5])}，据上级编码或统计区划代码）：一套系统只管理一个县",
+                f"The towns belong to different counties ({', '.join(codes[:5])}, by parent code or "
+                "division code); one deployment holds one county",
+                tuple(codes),
             )
         ]
     return []

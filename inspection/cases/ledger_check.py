@@ -45,6 +45,7 @@ class RowPlan:
     verified_on: date | None = None
     officers: list[dict] = field(default_factory=list)
     external_id: str | None = None
+    town: str | None = None  # the town the ledger names (code or name), checked against the place
     note: str = ""
     warnings: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -384,6 +385,7 @@ def check_row(
         verified_on=verified,
         officers=_officers(values["officers"]) if "officers" in values else [],
         external_id=_text(values["external_id"]) if "external_id" in values else None,
+        town=(_text(values["town"]) or None) if "town" in values else None,
         note=note,
         warnings=warnings,
     )

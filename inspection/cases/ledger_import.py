@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import GeodataError
@@ -35,6 +36,7 @@ from inspection.cases.models import Case
 from inspection.cases.records import create_case
 from inspection.db import begin_write
 from inspection.errors import InvalidInput
+from inspection.grid.models import GridCell
 from inspection.grid.placement import place
 from inspection.settings import archive_limits
 
@@ -97,6 +99,32 @@ def _create(session: Session, plan: RowPlan, reporter, source_name: str) -> tupl
     return case, created
 
 
+def town_problem(session: Session, plan: RowPlan, towns: dict) -> tuple[str, str] | None:
+    """Why the town a row names (code or name) is wrong for it: unknown, or not where it lies.
+
+    `towns` caches the lookups of one import. None when the row names no town or the right one.
+    """
+    named = plan.town
+    if named not in towns:
+        found = session.scalars(
+            select(GridCell).where(
+                GridCell.level == "town", or_(GridCell.code == named, GridCell.name == named)
+            )
+        ).all()
+        towns[named] = found[0] if len(found) == 1 else None
+    town = towns[named]
+    if town is None:
+        return (f"没有编码或名称为“{named}”的镇", f"No town has the code or name “{named}”")
+    placed = place(session, plan.geom)
+    if placed.outside or placed.town_id == town.id:
+        return None  # outside the grid is said of the row by create_case
+    there = session.get(GridCell, placed.town_id)
+    return (
+        f"位置在{there.name}（{there.code}）内，不在表中所写的{town.name}（{town.code}）",
+        f"The location lies in {there.code}, not in the town the row names ({town.code})",
+    )
+
+
 def import_cases(
     session: Session,
     path,
@@ -133,7 +161,11 @@ def import_cases(
         if place(session, shape).outside:
             result.errors.append(RowError(number, "geometry", *_OUTSIDE))
     outer = session.begin_nested()
+    towns: dict = {}
     for number, plan in plans:
+        if plan.town and (problem := town_problem(session, plan, towns)):
+            result.errors.append(RowError(number, "town", *problem))
+            continue
         try:
             with session.begin_nested():
                 case, created = _create(session, plan, reporter, path.name)

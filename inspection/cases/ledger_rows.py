@@ -46,6 +46,7 @@ ALIASES = {
     "land_type": ("land_type", "土地性质", "原地类/问题类型", "原地类"),
     "crop": ("crop", "复耕作物"),
     "parcel_no": ("parcel_no", "图斑编号"),
+    "town": ("town", "town_code", "镇", "乡镇", "所属镇", "所属乡镇", "乡镇(街道)", "镇街"),
     "officers": ("执法人员(证号)", "执法人员"),
     "lon": ("经度", "longitude", "lon", "lng"),
     "lat": ("纬度", "latitude", "lat"),
@@ -72,6 +73,7 @@ FIELD_NAMES_ZH = {
     "geometry": "位置", "description": "描述", "doc_number": "文号", "batch": "批次",
     "measures": "整改措施", "remarks": "备注", "party": "当事人", "enforcement_doc_no": "文书编号",
     "land_type": "土地性质/原地类", "crop": "复耕作物", "parcel_no": "图斑编号",
+    "town": "镇",
 }  # fmt: skip
 
 

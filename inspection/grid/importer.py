@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.area import geodesic_areas_m2
-from geodata.grid import build_tree, load_boundaries
+from geodata.grid import GridError, build_tree, level_change_problems, load_boundaries
 from inspection.db import begin_write
 from inspection.grid.models import GridCell
 from inspection.grid.placement import grid_frame
@@ -50,6 +50,10 @@ def import_grid(
     # earlier as their parents; the file's cells replace stored ones with the same code.
     begin_write(session)
     stored = grid_frame(session)
+    stored_levels = dict(zip(stored["code"], stored["level"], strict=True))
+    # Said first when the file names its levels: dropping the stored cell would confuse the tree.
+    if problems := level_change_problems(stored_levels, cells[cells["level"].notna()]):
+        raise GridError(problems)
     stored = stored[~stored["code"].isin(cells["code"])].drop(columns=["id"])
     new_codes = set(cells["code"])
     stored, grown = _grow_county(stored, cells)
@@ -60,6 +64,8 @@ def import_grid(
         else build_tree(cells)
     )
     cells = cells[cells["code"].isin(new_codes)]
+    if problems := level_change_problems(stored_levels, cells):
+        raise GridError(problems)
     cells = cells.assign(order=cells["level"].map(LEVEL_ORDER)).sort_values(["order", "code"])
     areas_m2 = geodesic_areas_m2(cells.geometry.values)
     existing = {c.code: c for c in session.scalars(select(GridCell))}
