@@ -46,7 +46,11 @@ $(LOAD_STAMP): requirements-load.txt
 
 # 40 users for 2 minutes on loopback against a fresh demo town under gunicorn, then the checks.
 # LOAD_TIME=20s for a smoke run; LOAD_DATABASE_URL=postgresql+psycopg://… for PostGIS.
-export LOAD_USERS LOAD_TIME LOAD_SPAWN_RATE LOAD_DATABASE_URL LOAD_KEEP LOAD_TOWNS LOAD_STEADY WEB_CONCURRENCY
+export LOAD_USERS LOAD_TIME LOAD_SPAWN_RATE LOAD_DATABASE_URL LOAD_KEEP LOAD_TOWNS LOAD_STEADY LOAD_PATROLLERS
+# gunicorn itself reads WEB_CONCURRENCY with int() when it starts: export it only when it is set.
+ifdef WEB_CONCURRENCY
+export WEB_CONCURRENCY
+endif
 load: setup $(LOAD_STAMP)
 	$(BIN)/python -m load.run
 

@@ -1,4 +1,5 @@
-"""Judge a load run: no failed request, pages' p95 under the limit, every report once, every assign once.
+"""Judge a load run: no failed request, pages' p95 under 300 ms and patrol batches' under 100 ms, every
+report once, every assign once, every answered patrol batch stored once.
 
 `python -m load.check STATS_CSV LEDGER_JSON DATABASE_URL RUN_ID` prints a table and exits 1 on a miss.
 """
@@ -13,8 +14,10 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from inspection.cases.models import Case, StatusChange
+from inspection.patrols.models import Patrol, PatrolBatch
 
 PAGE_P95_MS = 300
+BATCH_P95_MS = 100  # storing one 1,000-fix patrol batch (issue 17)
 
 
 @dataclass
@@ -65,8 +68,21 @@ def case_counts(database_url: str, run_id: str) -> dict:
                 .group_by(StatusChange.case_id)
             ).all()
         )
+        batches: dict[str, dict[str, int]] = {}
+        for patrol, batch, fixes in session.execute(
+            select(Patrol.client_id, PatrolBatch.client_id, PatrolBatch.fixes)
+            .join(PatrolBatch, PatrolBatch.patrol_id == Patrol.id)
+            .where(Patrol.client_id.like(prefix))
+        ):
+            batches.setdefault(patrol, {})[batch] = batches.get(patrol, {}).get(batch, 0) + fixes
     engine.dispose()
-    return {"client_ids": ids, "without_photo": without_photo, "total": total, "assigns": assigns}
+    return {
+        "client_ids": ids,
+        "without_photo": without_photo,
+        "total": total,
+        "assigns": assigns,
+        "patrols": batches,
+    }
 
 
 def judge(rows: list[Row], ledger: dict, cases: dict) -> list[str]:
@@ -77,6 +93,8 @@ def judge(rows: list[Row], ledger: dict, cases: dict) -> list[str]:
             misses.append(f"{row.failures} failed requests: {row.name}")
         if row.name.startswith("page ") and row.p95_ms >= PAGE_P95_MS:
             misses.append(f"p95 {row.p95_ms:.0f} ms ≥ {PAGE_P95_MS} ms: {row.name}")
+        if row.name.startswith("patrol batch (") and row.p95_ms >= BATCH_P95_MS:
+            misses.append(f"p95 {row.p95_ms:.0f} ms ≥ {BATCH_P95_MS} ms: {row.name}")
     submitted = set(ledger["submitted"])
     stored = cases["client_ids"]
     if stored - submitted:
@@ -85,9 +103,23 @@ def judge(rows: list[Row], ledger: dict, cases: dict) -> list[str]:
         misses.append(f"{len(submitted - stored)} answered reports are missing (lost)")
     assigned = {int(path.rsplit("/", 1)[1]) for path in ledger.get("assigned", [])}
     if assigned - set(cases["assigns"]):
-        misses.append(f"{len(assigned - set(cases['assigns']))} answered assigns are missing (lost)")
+        misses.append(
+            f"{len(assigned - set(cases['assigns']))} answered assigns are missing (lost)"
+        )
     if any(n > 1 for n in cases["assigns"].values()):
         misses.append("a case was assigned twice (doubled)")
+    sent, stored_batches = ledger.get("patrols", {}), cases.get("patrols", {})
+    lost = sum(1 for p, b in sent.items() for batch in b if batch not in stored_batches.get(p, {}))
+    if lost:
+        misses.append(f"{lost} answered patrol batches are missing (lost)")
+    doubled = sum(
+        1
+        for p, b in stored_batches.items()
+        for batch, n in b.items()
+        if n != sent.get(p, {}).get(batch, n)
+    )
+    if doubled:
+        misses.append(f"{doubled} patrol batches stored with other fix counts than sent (doubled)")
     if cases["without_photo"]:
         misses.append(f"{cases['without_photo']} cases have no photo (half-written)")
     return misses
@@ -109,7 +141,9 @@ def print_table(rows: list[Row], ledger: dict, cases: dict, out=sys.stdout) -> N
         f"sent again with the same id: {len(ledger['retried'])}; "
         f"cases of this run stored: {len(cases['client_ids'])}, without a photo: "
         f"{cases['without_photo']}; all cases now: {cases['total']}; assigned by supervisors: "
-        f"{len(ledger.get('assigned', []))} answered, {len(cases['assigns'])} stored",
+        f"{len(ledger.get('assigned', []))} answered, {len(cases['assigns'])} stored; patrol batches: "
+        f"{sum(map(len, ledger.get('patrols', {}).values()))} answered, "
+        f"{sum(map(len, cases.get('patrols', {}).values()))} stored",
         file=out,
     )
 

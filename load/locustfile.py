@@ -1,5 +1,6 @@
 """Locust users for `make load`: 网格员 reporting with photos (and retrying), supervisors confirming and
-assigning those reports, county staff reading every town through pages and the API, one exporter.
+assigning those reports, county staff reading every town through pages and the API, one exporter,
+and LOAD_PATROLLERS 网格员 on patrol sending 1,000-fix batches (some sent twice).
 Users are spread over the towns of the plan.
 
 Runs in .venv-load (locust only). The plan (logins, points, photos, where to note submissions)
@@ -7,9 +8,11 @@ comes from the JSON file named by LOAD_PLAN, written by load/run.py for a fresh 
 """
 
 import json
+import math
 import os
 import random
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -33,13 +36,19 @@ RETRIED: list[str] = []
 # town code -> reported cases waiting for its supervisors; case paths assigned (each once).
 WAITING: dict[str, list[str]] = {}
 ASSIGNED: list[str] = []
+# patrol client id -> {batch client id: fixes} of every batch that got its answer.
+PATROLS: dict[str, dict[str, int]] = {}
+BATCH_FIXES = 1000  # a phone that was offline for about 80 minutes at one fix per 5 s
+BATCHES_PER_PATROL = 3
+PATROL_CSRF = re.compile(r'data-csrf="([^"]+)"')
 
 
 @events.test_stop.add_listener
 def _write_ledger(**_kwargs):
     Path(PLAN["ledger"]).write_text(
         json.dumps(
-            {"submitted": SUBMITTED, "retried": RETRIED, "assigned": ASSIGNED}, ensure_ascii=False
+            {"submitted": SUBMITTED, "retried": RETRIED, "assigned": ASSIGNED, "patrols": PATROLS},
+            ensure_ascii=False,
         )
     )
 
@@ -264,3 +273,75 @@ class Exporter(Staff):
         kinds = ["issue", "illegal_building", "farmland"] + ([] if fmt == "csv" else ["all"])
         kind = random.choice(kinds)  # a CSV ledger holds one kind
         self.client.get(f"/ledgers/{kind}.{fmt}", name=f"export [kind].{fmt}")
+
+
+class Patroller(Staff):
+    """A 网格员 on patrol: 1,000-fix batches walking around his group, a share sent twice, then 结束巡查."""
+
+    fixed_count = int(os.environ.get("LOAD_PATROLLERS") or "0")
+    abstract = fixed_count == 0  # no patrollers unless asked for
+    wait_time = between(5, 15)
+
+    def on_start(self):
+        """Take one of the town's 网格员, open the patrol page for its token, start a patrol."""
+        member = random.choice(PLAN["members"])
+        self.username = member["username"]
+        self.lon, self.lat = (float(v) for v in member["point"].split(","))
+        super().on_start()
+        page = self.page("/patrols/record", "/patrols/record")
+        match = PATROL_CSRF.search(page.text)
+        self.csrf = match.group(1) if match else ""
+        self.start_patrol()
+
+    def start_patrol(self) -> None:
+        """A new patrol: its client id, its first fix's time (in the past, one fix per 5 s)."""
+        self.patrol = f"load-{PLAN['run']}-{uuid.uuid4().hex[:16]}"
+        self.batches = 0
+        self.t_ms = int((time.time() - BATCH_FIXES * BATCHES_PER_PATROL * 5 - 600) * 1000)
+        self.step = 0
+
+    def fixes(self) -> list[list[float]]:
+        """The next 1,000 fixes: a slow loop around the group's point (about 1 m/s), accuracy 8 m."""
+        out = []
+        for _ in range(BATCH_FIXES):
+            angle = self.step / 300 * 2 * math.pi
+            out.append(
+                [
+                    self.lon + 0.002 * math.cos(angle),
+                    self.lat + 0.002 * math.sin(angle),
+                    self.t_ms,
+                    8.0,
+                ]
+            )
+            self.step += 1
+            self.t_ms += 5000
+        return out
+
+    def post(self, path: str, body: dict, name: str) -> bool:
+        """POST JSON with the page's CSRF token; True on 200."""
+        headers = {"X-CSRFToken": self.csrf}
+        with self.client.post(
+            path, json=body, headers=headers, name=name, catch_response=True
+        ) as r:
+            if r.status_code == 200:
+                r.success()
+                return True
+            r.failure(f"{r.status_code} {r.text[:120]}")
+            return False
+
+    @task
+    def send(self):
+        """Send the next batch (again on a lost answer, and a share of them twice); end after three."""
+        batch_id, fixes = uuid.uuid4().hex[:16], self.fixes()
+        body = {"batch_id": batch_id, "fixes": fixes}
+        path = f"/patrols/record/{self.patrol}/batches"
+        for _ in range(ATTEMPTS):
+            if self.post(path, body, f"patrol batch ({BATCH_FIXES} fixes)"):
+                PATROLS.setdefault(self.patrol, {})[batch_id] = len(fixes)
+                break
+        if random.random() < RETRY_SHARE:
+            self.post(path, body, "patrol batch again (same batch id)")
+        self.batches += 1
+        if self.batches >= BATCHES_PER_PATROL:
+            self.post(f"/patrols/record/{self.patrol}/end", {}, "patrol end")
+            self.start_patrol()

@@ -3,7 +3,8 @@
 Environment: LOAD_USERS (40), LOAD_TIME (2m), LOAD_SPAWN_RATE (4 users/s), LOAD_DATABASE_URL
 (default a new SQLite file; give a PostGIS database to test that), LOAD_TOWNS (1: the demo town;
 more: the demo county of that many towns, users spread over them), LOAD_STEADY=1 (statistics from
-the moment every user has started), WEB_CONCURRENCY and WEB_THREADS
+the moment every user has started), LOAD_PATROLLERS (0: that many more 网格员 on patrol, sending
+1,000-fix batches, within LOAD_USERS), WEB_CONCURRENCY and WEB_THREADS
 for the server, LOAD_KEEP=1 to keep the temporary folder.
 """
 
