@@ -179,7 +179,7 @@ def _dataset_layers(path: Path, fmt: str, label: str) -> list[_Layer]:
         )
     # The first open is the driver check: only our drivers are registered, and it must be this one.
     _gdal(gdal_guard.opened_by, label, path, 0, ways.DRIVERS[fmt], label)
-    listed = _gdal(pyogrio.list_layers, label, path)
+    listed = _gdal(pyogrio.list_layers, label, path)  # the same file, just opened by that driver
     layers = [_Layer(path, str(name), kind, fmt) for name, kind in listed]
     if tables is not None:
         layers = [item for item in layers if item.name in tables]
@@ -218,6 +218,8 @@ def _read_layer(item: _Layer, label: str) -> gpd.GeoDataFrame:
     if item.fmt == sniff.SHAPEFILE and not _sibling(item.path, ".cpg"):
         dbf = _sibling(item.path, ".dbf")
         encoding = guess_dbf_encoding(dbf) if dbf else None
+    # pyogrio cannot name the driver of a read: each layer's open is checked first, as the dataset's was.
+    _gdal(gdal_guard.opened_by, label, item.path, item.name, ways.DRIVERS[item.fmt], label)
     frame = _gdal(pyogrio.read_dataframe, label, item.path, layer=item.name, encoding=encoding)
     if item.fmt == sniff.SHAPEFILE and frame.crs is None and _sibling(item.path, ".prj"):
         raise CRSError(
@@ -237,8 +239,15 @@ def _sibling(path: Path, suffix: str) -> Path | None:
 
 
 def _feature_count(item: _Layer, label: str) -> int:
-    """Count the features of one layer."""
-    return int(_gdal(pyogrio.read_info, label, item.path, layer=item.name)["features"])
+    """Count the features of one layer, refusing it when GDAL opened it with another driver."""
+    info = _gdal(pyogrio.read_info, label, item.path, layer=item.name)
+    if info["driver"] != ways.DRIVERS[item.fmt]:
+        raise FileFormatError(
+            "driver_mismatch",
+            f"文件内容与其格式不符，拒绝读取：{label}",
+            f"{label} was opened as {info['driver']}, not {ways.DRIVERS[item.fmt]}; refused.",
+        )
+    return int(info["features"])
 
 
 def _gdal(function, label: str, *args, **kwargs):
