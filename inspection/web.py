@@ -123,6 +123,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_template("errors/500.html"), 500
 
+    from inspection import shell
     from inspection.accounts import (
         account,
         admin,
@@ -142,6 +143,7 @@ def init_app(app: Flask) -> None:
     from inspection.reporting import home
     from inspection.reporting import views as dashboard_views
 
+    app.register_blueprint(shell.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(case_views.bp)

@@ -19,6 +19,7 @@ var PRECACHE = [
   '/static/js/report_map.js',
   '/static/js/report_form.js',
   '/static/js/offline.js',
+  '/static/js/nav.js',
   '/static/js/patrol.js',
   '/static/js/patrol_link.js'
 ];

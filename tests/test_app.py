@@ -80,7 +80,7 @@ def test_start_page_shows_town_villages_and_counts(app, client):
 
     assert "平岗镇" in html and "平岗村" in html and "石桥村" in html
     assert "待核实" in html and "待整改" in html
-    assert '<td class="num">2</td>' in html  # two assigned cases in 平岗村
+    assert '<td class="num" data-label="待整改">2</td>' in html  # two assigned cases in 平岗村
 
 
 def test_language_switch_is_remembered(app, client):

@@ -144,6 +144,9 @@ ROWS = [
         {"geometry": "113.0025,30.005", "crs": "EPSG:4326"},
     ),
     Row("cases.service_worker", "GET", "/sw.js", everyone(200, anonymous=200)),
+    Row("shell.favicon", "GET", "/favicon.ico", everyone(200, anonymous=200)),
+    Row("shell.manifest", "GET", "/manifest.webmanifest", everyone(200, anonymous=200)),
+    Row("shell.login", "GET", "/login", everyone(301, anonymous=301)),
     # Voiding is for the village head and above; the 网格员 and the officer see the case but may not.
     Row(
         "actions.act",

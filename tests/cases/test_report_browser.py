@@ -378,6 +378,8 @@ def login(page, base: str, username: str) -> None:
 
 
 def logout(page) -> None:
+    if page.locator(".menu-toggle").is_visible():  # a phone: 退出 is in the folded menu
+        page.click(".menu-toggle")
     page.click(".topbar form.inline button[type=submit]")
     page.wait_for_url("**/auth/login")
 
@@ -515,6 +517,7 @@ def test_touch_targets_are_44_px_on_a_phone(page, lang):
     page.goto(f"/cases/new/farmland?lang={lang}")
     page.wait_for_function("window.reportMap && window.reportMap.map")
     page.click(".leaflet-draw-draw-polygon")  # shows the draw actions too
+    page.click(".menu-toggle")  # and the menu's entries
     targets = page.evaluate(
         """() => [...document.querySelectorAll(
               '.topbar a, .topbar button, .leaflet-control-zoom a, .leaflet-draw-toolbar a')]

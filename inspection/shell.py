@@ -1,0 +1,54 @@
+"""The app shell: /favicon.ico, the web app manifest (add to home screen) and the /login shortcut."""
+
+from pathlib import Path
+
+from flask import Blueprint, g, jsonify, redirect, request, send_from_directory, url_for
+from flask_babel import gettext as _
+
+ICONS = Path(__file__).resolve().parent.parent / "static" / "icons"
+
+bp = Blueprint("shell", __name__)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The tab icon browsers ask for on every site's first page."""
+    return send_from_directory(ICONS, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """The web app manifest, so a phone can add the app to its home screen, in the user's language."""
+    icon = lambda name, size, purpose="any": {  # noqa: E731
+        "src": url_for("static", filename=f"icons/{name}"),
+        "sizes": f"{size}x{size}",
+        "type": "image/png",
+        "purpose": purpose,
+    }
+    response = jsonify(
+        {
+            "name": _("Grid Inspection"),
+            "short_name": _("Grid Inspection"),
+            "description": _("Grid patrols, cases and rectification for towns and counties"),
+            "lang": "en" if g.get("lang") == "en" else "zh-CN",
+            "start_url": url_for("home.index"),
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#f5f7fa",
+            "theme_color": "#1f6feb",
+            "icons": [
+                icon("icon-192.png", 192),
+                icon("icon-512.png", 512),
+                icon("maskable-512.png", 512, "maskable"),
+            ],
+        }
+    )
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.route("/login")
+def login():
+    """The address people type: the login page is /auth/login (its query, e.g. next=, kept)."""
+    query = request.query_string.decode()
+    return redirect(url_for("auth.login") + (f"?{query}" if query else ""), code=301)
