@@ -245,3 +245,20 @@ def test_count_classes(counts, classes):
             i for i, (lo, hi) in enumerate(found) if lo <= count and (hi is None or count <= hi)
         ]
         assert hits == [class_index(count, found)]
+
+
+def test_county_map_of_an_empty_grid(tmp_path):
+    app = migrated_app(tmp_path)
+    with app.app_context():
+        user = User(username="xian", display_name="县局", role="county")
+        user.password_hash = password_hash()
+        db.session().add(user)
+        db.session().commit()
+    client = client_of(app, "xian")
+
+    response = client.get("/map/county")
+
+    assert response.status_code == 200
+    assert choropleth(response.get_data(as_text=True))["data"]["features"] == []
+    assert client.get("/map").status_code == 200  # no town yet: nothing to start on but /map
+    app.extensions["db_engine"].dispose()
