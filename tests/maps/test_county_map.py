@@ -262,3 +262,13 @@ def test_county_map_of_an_empty_grid(tmp_path):
     assert choropleth(response.get_data(as_text=True))["data"]["features"] == []
     assert client.get("/map").status_code == 200  # no town yet: nothing to start on but /map
     app.extensions["db_engine"].dispose()
+
+
+def test_county_map_without_a_working_basemap_warns_and_draws_no_tiles(county):
+    county.config["BASEMAP"] = "tianditu"  # without a key
+    html = client_of(county, "xian").get("/map/county").get_data(as_text=True)
+
+    assert "flash error" in html and "TIANDITU_KEY" in html
+    (setup,) = re.findall(r"MapApp\.setup\(\w+, (\{.*?\})\);", html)
+    assert json.loads(setup)["basemap"]["layers"] == []
+    assert assets.external_asset_urls(html) == []
