@@ -68,7 +68,6 @@ OUTSIDE = {"other_group": 422, "other_town": 422}  # reporting outside one's gri
 READ_ONLY = {"county": 403}  # the county reads everything and acts on no case
 ADMIN_ONLY = everyone(403, admin=200)
 ADMIN_SAVES = everyone(403, admin=303)
-FIELD_STAFF_REDIRECT = {"own_group": 302, "other_group": 302, "village_head": 302}
 NEW_PASSWORD = "changed-5678"
 REPORT = {  # a valid issue report inside group PG01-01
     "client_id": "0d5c7a52-5a0e-4c55-9a57-2b1f6f1b8e01",
@@ -160,8 +159,16 @@ ROWS = [
     Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
     Row("dashboard.towns", "GET", "/towns?year=2026", everyone(404, admin=200, county=200)),
     Row("dashboard.ledger", "GET", "/ledgers/issue.csv", everyone(200)),
-    # Field staff land on their own group's or village's map; a 网格员 sees no village map.
-    Row("maps.town", "GET", "/map", everyone(200, **FIELD_STAFF_REDIRECT)),
+    # /map sends each user to his start: field staff their group's or village's map, a town's
+    # staff their town's, the county and admins the county map (two towns here); 网格员 see no village map.
+    Row("maps.town", "GET", "/map", everyone(302)),
+    Row("maps.county", "GET", "/map/county", everyone(404, admin=200, county=200)),
+    Row(
+        "maps.town_map",
+        "GET",
+        "/map/town/PG",
+        everyone(404, officer=200, supervisor=200, admin=200, county=200),
+    ),
     Row(
         "maps.village",
         "GET",

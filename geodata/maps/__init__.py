@@ -1,6 +1,7 @@
 """Folium maps of cases and grid cells, styled in the browser by static/js/map.js."""
 
 from geodata.maps.builders import explore_cases, new_map, view_bounds
+from geodata.maps.choropleth import CLASS_COLORS, add_choropleth, class_label, count_classes
 from geodata.maps.clusters import (
     CLUSTER_COLUMNS,
     cluster_geojson,
@@ -22,7 +23,7 @@ from geodata.maps.styles import (
 )
 
 __all__ = [
-    "view_bounds",
+    "CLASS_COLORS",
     "CLUSTER_COLUMNS",
     "GROUP_COLORS",
     "KIND_SHAPES",
@@ -33,15 +34,19 @@ __all__ = [
     "MapParts",
     "MapText",
     "add_cases",
+    "add_choropleth",
     "add_cells",
     "add_legend",
     "add_outline",
     "case_geojson",
+    "class_label",
     "cell_features",
     "cluster_geojson",
+    "view_bounds",
     "cluster_size_deg",
     "cluster_table",
     "clusters_geojson",
+    "count_classes",
     "explore_cases",
     "legend_html",
     "map_parts",

@@ -7,12 +7,12 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import abort
 from sqlalchemy import Integer, and_, case, cast, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from geodata import maps
 from inspection import clock, vocab
 from inspection.accounts.models import User
-from inspection.cases.access import case_scope, sees_cell, sees_whole_town
+from inspection.cases.access import case_scope, sees_all, sees_cell, sees_whole_town, single_town
 from inspection.cases.deadlines import overdue_condition
 from inspection.cases.lists import parse_bbox
 from inspection.cases.models import Case
@@ -80,7 +80,9 @@ def _conditions(user: User, filters: maps.CaseFilters, today: date, cell=None, b
         )
     if filters.overdue:
         conditions.append(overdue_condition(today))
-    if cell is not None and cell.level == "village":
+    if cell is not None and cell.level == "town" and not single_town(object_session(cell)):
+        conditions.append(Case.town_id == cell.id)  # one of several towns: its cases only
+    elif cell is not None and cell.level == "village":
         conditions.append(Case.village_id == cell.id)
     elif cell is not None and cell.level == "group":
         conditions.append(Case.group_id == cell.id)
@@ -279,23 +281,36 @@ def case_feed(session: Session, user: User, args, ctx: MapContext) -> str:
 # ------------------------------------------------------------------ pages
 
 
-def _crumbs(user: User, cell: GridCell | None, ctx: MapContext) -> list[tuple[str, str | None]]:
-    """(name, URL or None) from the town down to the cell; links only where the user may look."""
+def _crumbs(
+    user: User, cell: GridCell | None, ctx: MapContext, county: str | None = None
+) -> list[tuple[str, str | None]]:
+    """(name, URL or None) from the county (named `county`, if any) down to the cell.
+
+    Links only where the user may look: the county map for those who see every town, a town's
+    map (/map/town/<code> in a county, /map in a one-town grid), villages and groups in his grid.
+    """
     chain = []
     node = cell
     while node is not None:
         chain.insert(0, node)
         node = node.parent
+    urls = ctx.cell_urls or {}
     crumbs = []
+    if county is not None and (not chain or chain[0].level != "county"):
+        crumbs.append((county, urls.get("county") if sees_all(user) else None))
     for node in chain:
         if node.level == "county":
-            continue  # the county map comes with the county pages
+            url = urls.get("county") if county is not None and sees_all(user) else None
+            if county is not None:
+                crumbs.append((node.name, url))
+            continue
         if node.level == "town":
-            url = ctx.town_url if default_cell(user) is None else None
+            if county is not None and "town" in urls:
+                url = urls["town"].format(code=node.code) if sees_cell(user, node) else None
+            else:
+                url = ctx.town_url if default_cell(user) is None else None
         else:
-            url = (
-                ctx.cell_urls[node.level].format(code=node.code) if sees_cell(user, node) else None
-            )
+            url = urls[node.level].format(code=node.code) if sees_cell(user, node) else None
         crumbs.append((node.name, url))
     return crumbs
 
@@ -310,8 +325,19 @@ def _years(session: Session, user: User, today: date) -> list[int]:
     return list(range(last_year, first_year - 1, -1))
 
 
-def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: MapContext) -> dict:
-    """Everything a map page shows: the rendered map parts, filters, counts and breadcrumbs."""
+def map_page(
+    session: Session,
+    user: User,
+    cell: GridCell | None,
+    args,
+    ctx: MapContext,
+    *,
+    county: str | None = None,
+) -> dict:
+    """Everything a map page shows: the rendered map parts, filters, counts and breadcrumbs.
+
+    county names the county atop the breadcrumbs (None in a one-town grid).
+    """
     filters = filters_from(args)
     today = ctx.today or clock.town_today()
     cell = cell or _town(session)
@@ -348,15 +374,13 @@ def map_page(session: Session, user: User, cell: GridCell | None, args, ctx: Map
         "text": text,
         "cell": cell,
         "level": level,
-        "crumbs": _crumbs(user, cell, ctx),
+        "crumbs": _crumbs(user, cell, ctx, county),
         "filters": filters,
         "shade": shade,
         "years": _years(session, user, today),
-        "total": count_cases(session, user, filters, today, cell if level != "town" else None),
+        "total": count_cases(session, user, filters, today, cell),
         "warning": warning,
         "data_url": data_url,
         "my_cells": [c for c in sorted(user.cells, key=lambda c: c.code) if c.level != "town"],
         "patrols": patrols,
     }
-
-

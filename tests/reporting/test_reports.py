@@ -396,7 +396,8 @@ def test_cli_text_is_the_default(cli_app):
 
 
 def test_the_demo_town_gives_the_work_summary_sentence(session):
-    demo = pytest.importorskip("inspection.demo")
+    from inspection.ops import demo
+
     demo.load_demo(session)
     session.commit()
 
