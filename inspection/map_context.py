@@ -74,6 +74,10 @@ def map_text(lang: str) -> maps.MapText:
             "load_error": _("The cases could not be loaded. Reload the page."),
             "full_screen": _("Full screen"),
             "exit_full_screen": _("Exit full screen"),
+            "zoom_in": _("Zoom in"),
+            "zoom_out": _("Zoom out"),
+            "layers": _("Basemaps"),
+            "credit": _("Map library: Leaflet"),
         },
     )
 

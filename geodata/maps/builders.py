@@ -37,7 +37,8 @@ def new_map(
     """An empty map fitted to (west, south, east, north) degrees (EPSG:4326), with basemap and tools."""
     basemap = basemap or tiles.basemap("none")
     text = text or MapText()
-    m = folium.Map(tiles=None, height=height, control_scale=True, maxZoom=basemap.max_zoom)
+    # The scale bar is map.js's: metric only (folium's shows feet and miles too).
+    m = folium.Map(tiles=None, height=height, control_scale=False, maxZoom=basemap.max_zoom)
     # Leaflet is all the page needs: folium's Bootstrap and jQuery would restyle our layout.
     m.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]

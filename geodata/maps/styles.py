@@ -62,6 +62,10 @@ class MapText:
             "load_error": "Could not load the cases",
             "full_screen": "Full screen",
             "exit_full_screen": "Exit full screen",
+            "zoom_in": "Zoom in",
+            "zoom_out": "Zoom out",
+            "layers": "Basemaps",
+            "credit": "Map library: Leaflet",
         }
     )
 

@@ -144,6 +144,16 @@
   }
 
   // ---- setup: basemaps, layer switch ---------------------------------------------------------
+  /** Leaflet's own controls in the page's language: zoom titles, a metric-only scale, the credit. */
+  function localizeControls(map, words) {
+    if (map.zoomControl) map.removeControl(map.zoomControl);
+    map.zoomControl = L.control.zoom({ zoomInTitle: words.zoom_in, zoomOutTitle: words.zoom_out }).addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
+    if (map.attributionControl) {
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com">' + esc(words.credit) + "</a>");
+    }
+  }
+
   function setup(map, o) {
     injectCss();
     var st = { o: o, shift: o.basemap.shift === "gcj02", caseLayers: [], text: o.text };
@@ -163,7 +173,10 @@
       if (i === 0) bases[base.name].addTo(map);
     });
     map.createPane("mapLabels").style.zIndex = 450;
+    localizeControls(map, o.text.words);
     st.control = L.control.layers(bases, {}, { collapsed: true }).addTo(map);
+    var toggle = st.control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.title = o.text.words.layers; toggle.setAttribute("aria-label", o.text.words.layers); }
     st.error = control("topright", "map-box map-error", esc(o.text.words.load_error)).addTo(map);
     st.error.getContainer().style.display = "none";
     map.getContainer().dataset.mapState = "setup";
