@@ -27,7 +27,7 @@ from inspection.grid.models import GridCell
 from inspection.vocab import CATEGORIES
 
 SCHEMA = "bench_county"
-VERSION = "county-1"  # change to rebuild every stored fixture
+VERSION = "county-2"  # change to rebuild every stored fixture
 TOWNS_X, TOWNS_Y = 5, 4
 VILLAGES_X, VILLAGES_Y = 5, 4
 GROUPS_X, GROUPS_Y = 10, 5

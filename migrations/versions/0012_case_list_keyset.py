@@ -5,6 +5,7 @@ Revises: 0009
 Create Date: 2026-12-07
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
@@ -24,11 +25,28 @@ INDEXES = {
 }
 
 
+# PostGIS: a GiST index of each kind's geometries, for the OGC API's one-kind bbox queries (the
+# whole table's ix_cases_geom_gist stays, for the maps' every-kind ones).
+KINDS = ("issue", "illegal_building", "farmland")
+
+
 def upgrade() -> None:
     for name, columns in INDEXES.items():
         op.create_index(name, "cases", columns)
+    if op.get_bind().dialect.name == "postgresql":
+        for kind in KINDS:
+            op.create_index(
+                f"ix_cases_geom_{kind}_gist",
+                "cases",
+                ["geom"],
+                postgresql_using="gist",
+                postgresql_where=sa.text(f"kind = '{kind}'"),
+            )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for kind in reversed(KINDS):
+            op.drop_index(f"ix_cases_geom_{kind}_gist", table_name="cases")
     for name in reversed(INDEXES):
         op.drop_index(name, table_name="cases")
