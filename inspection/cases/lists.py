@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from inspection import vocab
 from inspection.accounts.models import User
+from inspection.cases import keyset
 from inspection.cases.access import case_scope, sees_cell, sees_whole_town, town_ids
 from inspection.cases.deadlines import overdue_condition
 from inspection.cases.models import Case
@@ -205,6 +206,37 @@ def case_list_query(user: User, filters: ListFilters, today: date) -> Select:
     else:
         query = query.order_by(Case.id.desc())
     return query.options(selectinload(Case.village), selectinload(Case.group))
+
+
+def case_page(
+    session: Session,
+    user: User,
+    filters: ListFilters,
+    today: date,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 50,
+) -> keyset.Page:
+    """One page of the list from an `after` or `before` cursor (the first page without one).
+
+    InvalidInput when a cursor is malformed, of the other order, or both are given. A cursor
+    whose side holds no row any more (all of it deleted) gives the first page.
+    """
+    order = keyset.order_of(filters.overdue)
+    if after and before:
+        raise keyset.bad_cursor()
+    after_at = keyset.decode(after, order) if after else None
+    before_at = keyset.decode(before, order) if before else None
+    query = case_list_query(user, filters, today)
+    rows = list(session.scalars(keyset.seek(query, order, after_at, before_at, size)))
+    if not rows and (after_at or before_at):
+        rows, after_at, before_at = (
+            list(session.scalars(keyset.seek(query, order, None, None, size))),
+            None,
+            None,
+        )
+    return keyset.make_page(rows, order, size, after=after_at, before=before_at)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,23 @@ class Case(BBoxMixin, Base):
     __table_args__ = (
         Index("ix_cases_geom_gist", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_cases_kind_status", "kind", "status"),
+        # The case list's keyset order under each scope filter (migration 0012).
+        Index("ix_cases_town_id_id", "town_id", "id"),
+        Index("ix_cases_village_id_id", "village_id", "id"),
+        Index("ix_cases_group_id_id", "group_id", "id"),
+        Index("ix_cases_status_id", "status", "id"),
+        Index("ix_cases_deadline_on_id", "deadline_on", "id"),
+        Index("ix_cases_town_id_deadline_on_id", "town_id", "deadline_on", "id"),
+        # One kind's geometries, for the OGC API's one-kind bbox queries (migration 0012).
+        *(
+            Index(
+                f"ix_cases_geom_{kind}_gist",
+                "geom",
+                postgresql_using="gist",
+                postgresql_where=text(f"kind = '{kind}'"),
+            ).ddl_if(dialect="postgresql")
+            for kind in ("issue", "illegal_building", "farmland")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

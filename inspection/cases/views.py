@@ -23,13 +23,12 @@ from sqlalchemy import select
 from inspection import clock, db
 from inspection.cases import action_views
 from inspection.cases.access import case_or_404
-from inspection.cases.lists import case_list_query, list_filters, visible_villages
+from inspection.cases.lists import case_page, list_filters, visible_villages
 from inspection.cases.models import Photo
 from inspection.cases.photos import photo_path
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
 from inspection.map_context import basemap
-from inspection.params import MAX_PAGE, query_int
 
 bp = Blueprint("cases", __name__)
 
@@ -47,33 +46,34 @@ def page_lang() -> str:
 @bp.route("/cases")
 @login_required
 def case_list():
-    """List the cases the user may see, filtered by kind, village and overdue (all in the URL)."""
+    """List the cases the user may see, filtered (all in the URL), a page per keyset cursor."""
     session = db.session()
     today = clock.town_today()
-    page = query_int(request.args, "page", 1, 1, MAX_PAGE)
-    error = None
+    errors = []
     try:
         filters = list_filters(session, current_user, request.args)
     except InvalidInput as exc:  # a stale or foreign village: say so, list without it (400)
-        error = exc.message(page_lang())
+        errors.append(exc.message(page_lang()))
         filters = list_filters(session, current_user, request.args.to_dict() | {"village": ""})
-    cases = session.scalars(
-        case_list_query(current_user, filters, today)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-    ).all()
+    after, before = request.args.get("after"), request.args.get("before")
+    try:
+        page = case_page(session, current_user, filters, today, after=after, before=before,
+                         size=PAGE_SIZE)  # fmt: skip
+    except InvalidInput as exc:  # a damaged or foreign cursor: say so, show the first page (400)
+        errors.append(exc.message(page_lang()))
+        page = case_page(session, current_user, filters, today, size=PAGE_SIZE)
     html = render_template(
         "cases/list.html",
-        cases=cases[:PAGE_SIZE],
+        cases=page.cases,
         filters=filters,
         kind=filters.kind,
         villages=visible_villages(session, current_user),
         today=today,
-        filter_error=error,
-        page=page,
-        has_next=len(cases) > PAGE_SIZE,
+        filter_error="；".join(errors) if errors else None,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
     )
-    return html, 400 if error else 200
+    return html, 400 if errors else 200
 
 
 @bp.route("/cases/<int:case_id>")
