@@ -36,7 +36,18 @@ class Setting(Base):
 def make_engine(url: str, *, sqlite_busy_ms: int = 10000, pool_size: int = 10) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and explicit BEGINs."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+        @event.listens_for(engine, "connect")
+        def _no_jit(dbapi_connection, _record):
+            # PostgreSQL's JIT compiles our short, indexed queries for longer than they run
+            # (0.1–0.9 s on an API page measured by bench county); a session setting, so any
+            # options= in the URL (a test's search_path) stay as they are.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+            dbapi_connection.commit()
+
+        return engine
     engine = create_engine(url, connect_args={"timeout": sqlite_busy_ms / 1000})
 
     @event.listens_for(engine, "connect")

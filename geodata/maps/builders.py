@@ -38,7 +38,10 @@ def new_map(
     basemap = basemap or tiles.basemap("none")
     text = text or MapText()
     # The scale bar is map.js's: metric only (folium's shows feet and miles too).
-    m = folium.Map(tiles=None, height=height, control_scale=False, maxZoom=basemap.max_zoom)
+    # zoomSnap 0.25: a town or village fills the map on a phone instead of half of it.
+    m = folium.Map(
+        tiles=None, height=height, control_scale=False, maxZoom=basemap.max_zoom, zoomSnap=0.25
+    )
     # Leaflet is all the page needs: folium's Bootstrap and jQuery would restyle our layout.
     m.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]

@@ -81,16 +81,31 @@ def conditions(session: Session, user: User, collection: str, args: dict) -> lis
     return where
 
 
-def page(session: Session, collection: str, where: list, args: dict) -> tuple[int, list]:
-    """(number matched, the rows of this page), counted and paged by the database."""
+def page(session: Session, collection: str, where: list, args: dict) -> tuple[int | None, list, bool]:
+    """(number matched or None, the rows of this page, whether more follow), paged by the database.
+
+    One row beyond the page tells whether there is a next one. The number matched is known for free
+    on the last page (offset + rows); on the others it is left out, as OGC API Features allows:
+    counting every match in a county (80 k cases in a town's bbox) cost more than the page itself.
+    An empty page past the end is counted.
+    """
     model = GridCell if COLLECTIONS[collection][0] is None else Case
-    matched = session.scalar(select(func.count()).select_from(model).where(*where))
-    query = select(model).where(*where).offset(args["offset"]).limit(args["limit"])
+    offset, limit = args["offset"], args["limit"]
+    query = select(model).where(*where).offset(offset).limit(limit + 1)
     if model is GridCell:
         query = query.options(selectinload(GridCell.parent))
     else:
         query = query.options(selectinload(Case.village), selectinload(Case.group))
-    return matched, list(session.scalars(query.order_by(model.id)))
+    rows = list(session.scalars(query.order_by(model.id)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if more:
+        matched = None
+    elif rows or offset == 0:
+        matched = offset + len(rows)
+    else:
+        matched = session.scalar(select(func.count()).select_from(model).where(*where))
+    return matched, rows, more
 
 
 def extent(session: Session, user: User, collection: str) -> dict:

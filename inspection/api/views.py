@@ -232,10 +232,10 @@ def items(collection_id: str) -> Response:
     args = _items_args(_collection_or_404(collection_id))
     session = db.session()
     where = conditions(session, g.api_user, collection_id, args)
-    matched, rows = page(session, collection_id, where, args)
+    matched, rows, more = page(session, collection_id, where, args)
     offset, limit = args["offset"], args["limit"]
     links = [_page_link(collection_id, "self", offset, limit)]
-    if offset + len(rows) < matched:
+    if more:
         links.append(_page_link(collection_id, "next", offset + limit, limit))
     if offset > 0:
         links.append(_page_link(collection_id, "prev", max(0, offset - limit), limit))
@@ -244,7 +244,7 @@ def items(collection_id: str) -> Response:
     body = {
         "type": "FeatureCollection",
         "features": features(collection_id, rows),
-        "numberMatched": matched,
+        **({"numberMatched": matched} if matched is not None else {}),
         "numberReturned": len(rows),
         "timeStamp": stamp,
         "links": links,

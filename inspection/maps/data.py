@@ -350,11 +350,20 @@ def map_page(
         text = replace(text, words=words)
     m = maps.new_map(bounds, basemap=basemap, text=text, static_url=ctx.static_url)
     shade = args.get("shade") if args.get("shade") in ("open", "mu") else None
+    children = []  # the cells one level down, listed under the map with links (drill-down)
     if cell is not None:
         maps.add_cells(m, cell_frame([cell]), level=level, label_at="top")
         if level in LEVEL_BELOW and cell.children:
             stats = cell_stats(session, user, filters, today, cell)
             below = LEVEL_BELOW[level]
+            children = [
+                {
+                    "name": c.name,
+                    "url": ctx.cell_urls[below].replace("{code}", c.code),
+                    "open": stats.get(c.id, {}).get("open", 0),
+                }
+                for c in sorted(cell.children, key=lambda c: c.code)
+            ]
             maps.add_cells(
                 m,
                 cell_frame(list(cell.children), stats),
@@ -383,4 +392,6 @@ def map_page(
         "data_url": data_url,
         "my_cells": [c for c in sorted(user.cells, key=lambda c: c.code) if c.level != "town"],
         "patrols": patrols,
+        "children": children,
+        "children_level": LEVEL_BELOW.get(level),
     }

@@ -172,7 +172,7 @@
       bases[base.name] = L.layerGroup(tiles);
       if (i === 0) bases[base.name].addTo(map);
     });
-    map.createPane("mapLabels").style.zIndex = 450;
+    map.createPane("mapLabels").style.zIndex = 620;  // above markers and cluster bubbles (600), below popups
     localizeControls(map, o.text.words);
     st.control = L.control.layers(bases, {}, { collapsed: true }).addTo(map);
     var toggle = st.control.getContainer().querySelector(".leaflet-control-layers-toggle");
@@ -287,11 +287,13 @@
     st.control.addOverlay(L.layerGroup([layer, labels]).addTo(map), esc(o.name || words.boundaries));
     if (o.shadeSwitch) {
       var name = "shade-" + L.Util.stamp(layer);
-      var html = "<strong>" + esc(words.shade) + "</strong>" + ["", "open", "mu"].map(function (key) {
+      // A folded panel on a phone (the map first), open on wider maps; the choice stays visible.
+      var html = "<details" + (map.getSize().x < 600 ? "" : " open") + "><summary><strong>" +
+        esc(words.shade) + "</strong></summary>" + ["", "open", "mu"].map(function (key) {
         var label = words[key ? "shade_" + key : "shade_none"];
         return '<label><input type="radio" name="' + name + '" value="' + key + '"' +
           ((shade || "") === key ? " checked" : "") + "> " + esc(label) + "</label>";
-      }).join("") + '<div class="map-ramp"></div>';
+      }).join("") + '<div class="map-ramp"></div></details>';
       var box = control("bottomleft", "map-box map-shade", html).addTo(map);
       var ramp = box.getContainer().querySelector(".map-ramp");
       var drawRamp = function () {
@@ -506,7 +508,8 @@
 
   /** Fetch the cases for bounds at zoom (default: the current view) unless what we have serves. */
   function load(map, lay, bounds, zoom) {
-    var st = state(map), z = zoom === undefined ? map.getZoom() : zoom;
+    // The map fits a cell at quarter zoom steps; the server clusters by whole zoom levels.
+    var st = state(map), z = Math.floor(zoom === undefined ? map.getZoom() : zoom);
     bounds = bounds || map.getBounds();
     var view = wgsBox(map, bounds);
     if (serves(st, lay.last, view, z)) {

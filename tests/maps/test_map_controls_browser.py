@@ -67,3 +67,44 @@ def test_map_controls_are_metric_and_in_the_page_language(live, browser, size, l
     assert seen["button_box"][0] >= 26 and seen["button_box"][1] >= 26
     assert seen["icon_position"] == "0px 0px"
     context.close()
+
+
+def test_on_a_phone_the_town_fills_the_map_panels_fold_and_villages_are_listed(live, browser):
+    _app, base = live
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    login(page, base, "zhangzhen")
+    page.goto(f"{base}/map")
+    page.wait_for_selector(".folium-map[data-map-state=ready]", timeout=15000)
+
+    seen = page.evaluate(
+        f"""() => {{
+          const map = {town_browser.MAP};
+          const size = map.getSize();
+          const box = document.querySelector('.folium-map').getBoundingClientRect();
+          const shade = document.querySelector('.map-shade details');
+          return {{
+            zoom: map.getZoom(),
+            labels_z: +map.getPane('mapLabels').style.zIndex,
+            markers_z: +getComputedStyle(map.getPane('markerPane')).zIndex,
+            shade_open: shade ? shade.open : null,
+            map_bottom: box.bottom, width: size.x,
+          }};
+        }}"""
+    )
+    span = page.evaluate(
+        f"""() => {{ const map = {town_browser.MAP};
+          const town = L.latLngBounds([[30.0, 113.0], [30.01, 113.02]]);
+          const a = map.latLngToContainerPoint(town.getSouthWest()), b = map.latLngToContainerPoint(town.getNorthEast());
+          return Math.abs(b.x - a.x) / map.getSize().x; }}"""
+    )
+
+    assert seen["labels_z"] > seen["markers_z"]  # village labels stay readable above clusters
+    assert seen["shade_open"] is False  # the panel is folded: the map first
+    assert seen["map_bottom"] <= 844  # the whole map, its legend button and credit, above the fold
+    assert span > 0.7 or seen["zoom"] % 1 != 0  # fitted at quarter steps, not left at half width
+    hint = page.locator(".map-children .hint")
+    assert "点击地图上的村" in hint.inner_text()
+    page.locator(".map-children a", has_text="石桥村").click()
+    page.wait_for_url(f"{base}/map/village/PG02")
+    context.close()
