@@ -15,6 +15,7 @@ var PRECACHE = [
   '/static/vendor/leaflet/leaflet.css',
   '/static/vendor/leaflet-draw/leaflet.draw.js',
   '/static/vendor/leaflet-draw/leaflet.draw.css',
+  '/static/vendor/geographiclib-geodesic/geographiclib-geodesic.min.js',
   '/static/js/report_geo.js',
   '/static/js/report_map.js',
   '/static/js/report_form.js',
