@@ -18,6 +18,7 @@ var PRECACHE = [
   '/static/vendor/geographiclib-geodesic/geographiclib-geodesic.min.js',
   '/static/js/report_geo.js',
   '/static/js/report_map.js',
+  '/static/js/photo_picker.js',
   '/static/js/report_form.js',
   '/static/js/offline.js',
   '/static/js/patrol.js',
