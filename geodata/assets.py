@@ -105,6 +105,7 @@ JQUERY_JS = ("vendor/jquery/jquery.min.js",)
 BOOTSTRAP_JS = ("vendor/bootstrap/js/bootstrap.bundle.min.js",)
 BOOTSTRAP_CSS = ("vendor/bootstrap/css/bootstrap.min.css",)
 CHART_JS = ("vendor/chart.js/chart.umd.min.js",)
+GEODESIC_JS = ("vendor/geographiclib-geodesic/geographiclib-geodesic.min.js",)
 
 _E = TypeVar("_E")
 
@@ -249,6 +250,7 @@ def missing_files() -> list[str]:
         BOOTSTRAP_JS,
         BOOTSTRAP_CSS,
         CHART_JS,
+        GEODESIC_JS,
     ):
         wanted.update(p.removeprefix("vendor/") for p in paths)
     return sorted(rel for rel in wanted if not (VENDOR_DIR / rel).is_file())

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Vendor the front-end assets (Leaflet, folium's plugins, Bootstrap, Font Awesome, Chart.js)
+# Vendor the front-end assets (Leaflet, folium's plugins, Bootstrap, Font Awesome, Chart.js,
+# GeographicLib's geodesic routines)
 # into static/vendor/ so that every page works on an intranet with no internet access.
 #
 # Every package is fetched from the npm registry with `npm pack` at an exact, pinned version
@@ -44,6 +45,8 @@ PACKAGES=(
   "leaflet.fullscreen@3.0.0|sha512-81wWSUXz1ZtdneR0v5eJDWXUSx+Zo5J50WXWeydG/UcILfIEAgz/iOjZSi3p00Z9MJ/FC/P5i3CgdYuEAos0yQ=="
   "leaflet-measure@2.1.7|sha512-IvoHIoVTIQSXUgaNnAMF17qXFB+dF5ICdwmY8BHyq/Hh33/xeGqQUUYlz0pRMzFN9NUcjsT6JBhCr1ia0CG5ug=="
   "chart.js@4.6.1|sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g=="
+  # geographiclib-geodesic: Karney's ellipsoidal polygon area in the browser, the same as pyproj's on the server
+  "geographiclib-geodesic@2.2.0|sha512-cIedo9VTYb0DFufodgibDmVfsWe9EASqb/kUByl09xc6PZYvLvlc89BHCThtGTPf2OII/zWJGxsR3Uz6O7QOVw=="
 )
 
 for tool in npm tar unzip sha256sum "$PYTHON"; do
@@ -209,6 +212,10 @@ put "$s/LICENSE" leaflet-measure/LICENSE
 s="${SRC[chart.js@4.6.1]}"
 put "$s/dist/chart.umd.min.js" chart.js/chart.umd.min.js
 put "$s/LICENSE.md" chart.js/LICENSE
+
+s="${SRC[geographiclib-geodesic@2.2.0]}"
+put "$s/geographiclib-geodesic.min.js" geographiclib-geodesic/geographiclib-geodesic.min.js
+put "$s/LICENSE.txt" geographiclib-geodesic/LICENSE
 
 # folium's leaflet.awesome.rotate.min.css: one rotation class per degree (1..360).
 mkdir -p "$OUT/leaflet.awesome.rotate"

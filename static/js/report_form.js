@@ -98,9 +98,7 @@
     form.elements.client_id.value = G.uuid4();
     map.setText('', 'EPSG:4326');
     if (map.shapes) map.shapes.clearLayers();
-    map.clearPreview();
-    var list = document.getElementById('photo-list');
-    if (list) list.textContent = '';
+    map.clearPreview(); // the photo list empties itself on the reset (photo_picker.js)
     document.getElementById('photo-gps').hidden = true;
   }
 
@@ -118,14 +116,14 @@
     toggle();
   }
 
-  /* List the chosen photos; offer the first JPEG's GPS position as the location. */
+  /* Offer the first chosen JPEG's GPS position as the location (photo_picker.js lists the photos, and
+   * puts the camera's into this input). */
   function setupPhotos(form, map, i18n) {
-    var input = form.elements.photos, list = document.getElementById('photo-list');
+    var input = form.elements.photos;
     var offer = document.getElementById('photo-gps');
-    if (!input) return;
+    if (!input || input instanceof RadioNodeList) return;
     input.addEventListener('change', function () {
       var files = Array.prototype.slice.call(input.files);
-      list.textContent = files.map(function (f) { return f.name + ' (' + (f.size / 1048576).toFixed(1) + ' MB)'; }).join('、');
       offer.hidden = true;
       if (!files.length || !files[0].slice) return;
       files[0].slice(0, 262144).arrayBuffer().then(function (buffer) {

@@ -1,27 +1,35 @@
 /* 网格巡查 report pages: pure geometry helpers (no DOM, no Leaflet).
- * Areas here are for display only (spherical formula on the WGS-84 authalic sphere);
- * the server recomputes them geodesically on the GRS80 ellipsoid. */
+ * Areas are geodesic on the GRS80 ellipsoid (CGCS2000), by GeographicLib's PolygonArea (Karney 2013,
+ * static/vendor/geographiclib-geodesic, loaded before this file): the same algorithm and ellipsoid as
+ * the server's geodata/area.py, so the area shown while drawing is the one the case stores. */
 (function (root) {
   'use strict';
 
-  var AUTHALIC_RADIUS_M = 6371007.181; // sphere with the WGS-84 ellipsoid's surface area
+  var GRS80_A_M = 6378137;
+  var GRS80_F = 1 / 298.257222101;
   var M2_PER_MU = 10000 / 15;
   var RAD = Math.PI / 180;
+  var grs80 = null;
 
-  /* Area in m² of one ring of [lon, lat] degrees (open or closed), always >= 0. */
+  /* The GRS80 ellipsoid as a GeographicLib Geodesic, made on first use. */
+  function ellipsoid() {
+    if (!grs80) grs80 = new root.geodesic.Geodesic.Geodesic(GRS80_A_M, GRS80_F);
+    return grs80;
+  }
+
+  /* Area in m² on GRS80 of one ring of [lon, lat] degrees (open or closed), always >= 0. */
   function ringAreaM2(ring) {
     var n = ring.length;
     if (n > 1 && ring[0][0] === ring[n - 1][0] && ring[0][1] === ring[n - 1][1]) n -= 1;
     if (n < 3) return 0;
-    var sum = 0;
-    for (var i = 0; i < n; i++) {
-      var p1 = ring[i], p2 = ring[(i + 1) % n];
-      sum += (p2[0] - p1[0]) * RAD * (2 + Math.sin(p1[1] * RAD) + Math.sin(p2[1] * RAD));
-    }
-    return Math.abs(sum * AUTHALIC_RADIUS_M * AUTHALIC_RADIUS_M / 2);
+    var polygon = ellipsoid().Polygon(false);
+    for (var i = 0; i < n; i++) polygon.AddPoint(ring[i][1], ring[i][0]);
+    // sign = true: a clockwise ring gives minus its area, not the rest of the Earth.
+    return Math.abs(polygon.Compute(false, true).area);
   }
 
-  /* Area in m² of a GeoJSON Polygon or MultiPolygon geometry (holes subtracted); 0 for points. */
+  /* Area in m² on GRS80 of a GeoJSON Polygon or MultiPolygon in lon/lat degrees (EPSG:4326):
+   * each part's shell minus its holes, whatever their orientation, parts summed; 0 for points. */
   function geometryAreaM2(geometry) {
     if (!geometry) return 0;
     var polygons = geometry.type === 'Polygon' ? [geometry.coordinates]

@@ -194,7 +194,13 @@ def test_external_asset_urls_only_looks_at_script_and_link_tags():
 
 def test_template_path_lists_exist():
     assert assets.missing_files() == []
-    for paths in (assets.LEAFLET_JS, assets.LEAFLET_CSS, assets.CHART_JS, assets.DRAW_JS):
+    for paths in (
+        assets.LEAFLET_JS,
+        assets.LEAFLET_CSS,
+        assets.CHART_JS,
+        assets.DRAW_JS,
+        assets.GEODESIC_JS,
+    ):
         for rel in paths:
             assert rel.startswith("vendor/")
             assert (VENDOR.parent / rel).is_file()
@@ -222,6 +228,7 @@ def test_vendor_folder_is_populated():
         "bootstrap-glyphicons",
         "jquery",
         "chart.js",
+        "geographiclib-geodesic",
     } <= names
 
 
