@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 FLASK := $(BIN)/flask --app app
 MO := translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: setup run serve load test bench db translations clean
+.PHONY: setup run serve load test bench db translations screenshots clean
 
 setup: $(STAMP) $(MO)
 
@@ -61,6 +61,10 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Every main page on a phone and a desktop (headless Chromium, the demo town) into screenshots/.
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py screenshots
 
 clean:
 	rm -rf $(VENV) $(LOAD_VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo
