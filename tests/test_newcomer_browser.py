@@ -156,3 +156,20 @@ def test_the_certificate_hint_shows_only_where_officers_act(demo):
 
     assert 'name="acted_on"' in issue and hint not in issue and "事后补录时才填写。" in issue
     assert 'name="acted_on"' in building and hint in building
+
+
+@SIZES
+def test_the_track_upload_shows_a_chinese_file_button(browser, demo, size):
+    base, _, _ = demo
+    page = logged_in(browser, base, size)
+    page.goto("/patrols/upload")
+
+    assert page.locator("label.file-button", has_text="选择文件").is_visible()
+    assert page.locator("text=尚未选择文件").is_visible()
+    boxes = page.eval_on_selector_all(
+        "input[type=file]", "els => els.map(e => [e.getBoundingClientRect().width, e.required])"
+    )
+    assert boxes == [[1, True]]  # the browser's own "Choose File" is hidden, still required
+    page.set_input_files("input[name=track]", files=[{"name": "walk.gpx", "mimeType": "application/gpx+xml", "buffer": b"<gpx/>"}])
+    assert page.locator(".file-name").inner_text().startswith("walk.gpx")
+    page.context.close()
