@@ -1,14 +1,44 @@
-"""Write a status change: the one place a case's status moves and its history grows."""
+"""Write a status change: the one place a case's status moves and its history grows.
+
+Also the one place a case's stored years (`found_year`, `fixed_year`) are kept: a mapper event sets
+them from the dates on every insert and update of a case, whichever way in wrote it.
+"""
 
 from datetime import date, datetime
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from inspection import clock
 from inspection.accounts.models import User
 from inspection.cases.models import Case, StatusChange
 from inspection.clock import utcnow
-from inspection.vocab import STATUSES
+from inspection.vocab import STATUS_GROUPS, STATUSES
+
+FIXED_STATUSES = frozenset(STATUS_GROUPS["fixed"])
+
+
+def year_columns(
+    status: str, found_on: date | None, done_on: date | None, verified_on: date | None
+) -> dict:
+    """The stored years of a case: found_year of found_on; fixed_year of done_on (else verified_on)
+    while the case is done or verified, else None."""
+    fixed_on = done_on or verified_on
+    fixed = status in FIXED_STATUSES and fixed_on is not None
+    return {
+        "found_year": found_on.year if found_on is not None else None,
+        "fixed_year": fixed_on.year if fixed else None,
+    }
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_year_columns(mapper, connection, case: Case) -> None:
+    """Set a case's stored years from its dates just before it is written."""
+    years = year_columns(case.status or "reported", case.found_on, case.done_on, case.verified_on)
+    for name, value in years.items():
+        if getattr(case, name) != value:
+            setattr(case, name, value)
 
 
 def record_change(

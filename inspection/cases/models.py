@@ -30,6 +30,9 @@ class Case(BBoxMixin, Base):
     __table_args__ = (
         Index("ix_cases_geom_gist", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_cases_kind_status", "kind", "status"),
+        # The year figures read one year's cases by these (town_id second: one town of a county).
+        Index("ix_cases_found_year_town", "found_year", "town_id"),
+        Index("ix_cases_fixed_year_town", "fixed_year", "town_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +50,10 @@ class Case(BBoxMixin, Base):
     deadline_on: Mapped[date | None] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
     verified_on: Mapped[date | None] = mapped_column(Date)
+    # Kept by cases.history.year_columns on every insert and update (a mapper event there):
+    # the year of found_on, and the year of coalesce(done_on, verified_on) while done or verified.
+    found_year: Mapped[int | None] = mapped_column(Integer)
+    fixed_year: Mapped[int | None] = mapped_column(Integer)
 
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)

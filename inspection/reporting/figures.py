@@ -25,7 +25,6 @@ only folds its few hundred rows into the nested figures.
 """
 
 import json
-import sqlite3
 from datetime import date, datetime
 from unicodedata import east_asian_width
 from zoneinfo import ZoneInfo
@@ -33,7 +32,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import and_, case, exists, func, or_, select, true
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from inspection.cases.models import Case, StatusChange
@@ -63,26 +62,42 @@ def empty_figures() -> dict:
     }
 
 
-def _year_statement(year: int, *, materialize: bool = True, town_ids=None):
-    """Counts and areas of one year grouped by town, village, group, kind, source and environment flag.
+def _keys(environment):
+    """The grouping of every part: town, village, group, kind, source and the environment flag."""
+    return (Case.town_id, Case.village_id, Case.group_id, Case.kind, Case.source, environment)
 
-    `town_ids` keeps the cases of those towns only (None: every case, those outside the grid too).
+
+def _year_statements(year: int, *, town_ids=None) -> tuple:
+    """The found, fixed and overdue counts of one year, each grouped by `_keys`, as three statements.
+
+    Each reads only the cases it counts, by the stored years (`found_year`, `fixed_year`, indexed
+    with `town_id`); `town_ids` keeps the cases of those towns only (None: every case, those outside
+    the grid too).
     """
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    # record_change keeps done_on = `on` of the last change to done (cleared when sent back).
-    fixed_on = func.coalesce(Case.done_on, Case.verified_on)
-    found = and_(Case.found_on >= start, Case.status != "void")
-    fixed = and_(Case.status.in_(_FIXED), fixed_on >= start, fixed_on <= end)
+    end = date(year, 12, 31)
+    environment = case((Case.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0).label(
+        "environment"
+    )
+    keys = _keys(environment)
+    in_towns = (Case.town_id.in_(sorted(town_ids)),) if town_ids is not None else ()
+    fixed_in_year = case((Case.fixed_year == year, 1), else_=0)
+    found = (
+        select(*keys, func.count(), func.sum(fixed_in_year))
+        .where(Case.found_year == year, Case.status != "void", *in_towns)
+        .group_by(*keys)
+    )
     area_m2 = case(
         (Case.kind == "illegal_building", func.coalesce(Case.demolished_area_m2, Case.area_m2)),
         else_=Case.area_m2,
     )
-    # An issue fixed by 31 Dec and still fixed now was not open then: only the rest need history.
-    may_be_overdue = and_(
-        Case.kind == "issue",
-        Case.deadline_on < end,
-        or_(Case.status.not_in(_FIXED), fixed_on.is_(None), fixed_on > end),
+    # fixed_year is set only while the case is done or verified: its last done is in the year.
+    fixed = (
+        select(*keys, func.count(), func.sum(area_m2))
+        .where(Case.fixed_year == year, Case.found_year <= year, *in_towns)
+        .group_by(*keys)
     )
+    # An issue fixed by 31 Dec and still fixed now was not open then: only the rest need history,
+    # a few per cent of the cases: still open, void, or fixed after the year.
     step = aliased(StatusChange)
     status_at_end = (
         select(step.to_status)
@@ -95,41 +110,19 @@ def _year_statement(year: int, *, materialize: bool = True, town_ids=None):
     no_change_yet = case(
         (exists().where(StatusChange.case_id == Case.id), "reported"), else_=Case.status
     )
-    overdue = case(
-        (
-            may_be_overdue,
-            case((func.coalesce(status_at_end, no_change_yet).in_(_OPEN), 1), else_=0),
-        ),
-        else_=0,
-    )
-    environment = case((Case.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0)
-    # One row per case that counts, materialized so the GROUP BY sorts small rows (≈2× on SQLite).
-    in_towns = Case.town_id.in_(sorted(town_ids)) if town_ids is not None else true()
-    rows = (
-        select(
-            Case.town_id,
-            Case.village_id,
-            Case.group_id,
-            Case.kind,
-            Case.source,
-            environment.label("environment"),
-            case((found, 1), else_=0).label("found"),
-            case((fixed, 1), else_=0).label("fixed"),
-            case((fixed, area_m2), else_=None).label("area_m2"),
-            overdue.label("overdue"),
-            case((and_(found, fixed), 1), else_=0).label("found_fixed"),
-        )
-        # Wrapped in CASE so that no index is used: a plain scan beats an index over most rows.
+    overdue = (
+        select(*keys, func.count())
         .where(
-            case((and_(Case.found_on <= end, or_(found, fixed, may_be_overdue)), 1)) == 1, in_towns
+            Case.kind == "issue",
+            Case.deadline_on < end,
+            Case.found_year <= year,
+            or_(Case.fixed_year.is_(None), Case.fixed_year > year),
+            func.coalesce(status_at_end, no_change_yet).in_(_OPEN),
+            *in_towns,
         )
-        .cte("year_rows")
+        .group_by(*keys)
     )
-    if materialize:
-        rows = rows.prefix_with("MATERIALIZED")
-    keys = (rows.c.town_id, rows.c.village_id, rows.c.group_id, rows.c.kind, rows.c.source, rows.c.environment)
-    sums = (rows.c.found, rows.c.fixed, rows.c.area_m2, rows.c.overdue, rows.c.found_fixed)
-    return select(*keys, *(func.sum(c) for c in sums)).group_by(*keys)
+    return found, fixed, overdue
 
 
 def _add(figures: dict, kind: str, source: str, environment: int, counts: tuple) -> None:
@@ -176,23 +169,25 @@ class _Folded:
     """The year's grouped rows folded into figures per town, village and group."""
 
     def __init__(self, session: Session, year: int, town_ids):
-        bind = session.get_bind()
-        # WITH … AS MATERIALIZED needs SQLite 3.35 (2021); older ones get the plain CTE.
-        materialize = bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
-        statement = _year_statement(year, materialize=materialize, town_ids=town_ids)
+        # Each part's grouped rows fill its slots of (found, fixed, area_m2, overdue, found_fixed).
+        parts = zip(_year_statements(year, town_ids=town_ids), ((0, 4), (1, 2), (3,)), strict=True)
+        rows: dict = {}
+        for statement, slots in parts:
+            for row in session.execute(statement):
+                counts = rows.setdefault(tuple(row[:6]), [0, 0, 0.0, 0, 0])
+                for slot, value in zip(slots, row[6:], strict=True):
+                    counts[slot] += value or 0
         self.total = empty_figures()
         self.by_town: dict = {}
         self.by_village: dict = {}
         self.by_group: dict = {}
-        for town_id, village_id, group_id, kind, source, environment, *counts in session.execute(
-            statement
-        ):
+        for (town_id, village_id, group_id, kind, source, environment), counts in rows.items():
             counts = (
-                int(counts[0] or 0),
-                int(counts[1] or 0),
-                float(counts[2] or 0.0),
-                int(counts[3] or 0),
-                int(counts[4] or 0),
+                int(counts[0]),
+                int(counts[1]),
+                float(counts[2]),
+                int(counts[3]),
+                int(counts[4]),
             )
             for figures in (
                 self.total,
