@@ -1,7 +1,8 @@
 """Write a status change: the one place a case's status moves and its history grows.
 
-Also the one place a case's stored years (`found_year`, `fixed_year`) are kept: a mapper event sets
-them from the dates on every insert and update of a case, whichever way in wrote it.
+Also the one place a case's stored years are kept for the year figures: `found_year` and `fixed_year`
+follow the dates (a mapper event sets them on every insert and update of a case, whichever way in
+wrote it); `settled_year` and `needs_history` follow the history, which only record_change writes.
 """
 
 from datetime import date, datetime
@@ -16,6 +17,7 @@ from inspection.clock import utcnow
 from inspection.vocab import STATUS_GROUPS, STATUSES
 
 FIXED_STATUSES = frozenset(STATUS_GROUPS["fixed"])
+OPEN_STATUSES = frozenset(STATUS_GROUPS["open"])
 
 
 def year_columns(
@@ -31,14 +33,36 @@ def year_columns(
     }
 
 
+def history_columns(steps: list[tuple[str, date]]) -> dict:
+    """settled_year and needs_history of a case from its history, (to_status, on) in recorded order.
+
+    settled_year: the year of the change that began the current run of done / verified / void
+    (None while open). needs_history: the case was sent back (from one of those to an open status)
+    or a change is dated before an earlier one, so its status on a day must be read from the history.
+    """
+    settled_year, needs_history, last_on, settled = None, False, None, False
+    for to_status, on in steps:
+        needs_history = needs_history or (last_on is not None and on < last_on)
+        if to_status in OPEN_STATUSES:
+            needs_history = needs_history or settled
+            settled_year, settled = None, False
+        elif not settled:
+            settled_year, settled = on.year, True
+        last_on = on
+    return {"settled_year": settled_year, "needs_history": needs_history}
+
+
 @event.listens_for(Case, "before_insert")
 @event.listens_for(Case, "before_update")
 def _keep_year_columns(mapper, connection, case: Case) -> None:
     """Set a case's stored years from its dates just before it is written."""
-    years = year_columns(case.status or "reported", case.found_on, case.done_on, case.verified_on)
+    status = case.status or "reported"
+    years = year_columns(status, case.found_on, case.done_on, case.verified_on)
     for name, value in years.items():
         if getattr(case, name) != value:
             setattr(case, name, value)
+    if status not in OPEN_STATUSES and case.settled_year is None and not case.needs_history:
+        case.needs_history = True  # settled with no change recorded to say when: ask the history
 
 
 def record_change(
@@ -58,6 +82,7 @@ def record_change(
         raise ValueError(f"unknown status {to_status!r}")
     at = at or utcnow()
     on = on or clock.local_day(at, timezone or clock.town_timezone())
+    previous = case.history[-1] if case.history else None
     change = StatusChange(
         case=case,
         from_status=case.status if case.history else None,
@@ -68,6 +93,14 @@ def record_change(
         note=note,
         details=details,
     )
+    # Incrementally what history_columns gives for the whole history.
+    settled = previous is not None and case.status not in OPEN_STATUSES
+    if previous is not None and on < previous.on or to_status in OPEN_STATUSES and settled:
+        case.needs_history = True
+    if to_status in OPEN_STATUSES:
+        case.settled_year = None
+    elif not settled:
+        case.settled_year = on.year
     case.status = to_status
     if to_status == "done":
         case.done_on = on

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,9 +32,23 @@ class Case(BBoxMixin, Base):
     __table_args__ = (
         Index("ix_cases_geom_gist", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_cases_kind_status", "kind", "status"),
-        # The year figures read one year's cases by these (town_id second: one town of a county).
-        Index("ix_cases_found_year_town", "found_year", "town_id"),
-        Index("ix_cases_fixed_year_town", "fixed_year", "town_id"),
+        # The year figures read one year's cases from these alone (covering, in their GROUP BY order
+        # after the year; town_id second: one town of a county). See reporting.figures.
+        Index(
+            "ix_cases_found_year",
+            *("found_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
+            *("status", "fixed_year"),
+        ),
+        Index(
+            "ix_cases_fixed_year",
+            *("fixed_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
+            *("found_year", "area_m2", "demolished_area_m2"),
+        ),
+        Index(
+            "ix_cases_settled_year",
+            *("kind", "needs_history", "settled_year", "deadline_on", "found_year", "status"),
+            *("town_id", "village_id", "group_id", "source", "category"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,10 +66,14 @@ class Case(BBoxMixin, Base):
     deadline_on: Mapped[date | None] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
     verified_on: Mapped[date | None] = mapped_column(Date)
-    # Kept by cases.history.year_columns on every insert and update (a mapper event there):
-    # the year of found_on, and the year of coalesce(done_on, verified_on) while done or verified.
+    # Stored years for the year figures, kept in cases.history (see year_columns, history_columns):
+    # the year of found_on; of coalesce(done_on, verified_on) while done or verified; the year the
+    # case last stopped being open (to done, verified or void), None while open; and whether its
+    # open days can only be read from the history (sent back, or a change dated before the last).
     found_year: Mapped[int | None] = mapped_column(Integer)
     fixed_year: Mapped[int | None] = mapped_column(Integer)
+    settled_year: Mapped[int | None] = mapped_column(Integer)
+    needs_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from inspection.cases.models import Case, StatusChange
@@ -62,42 +62,63 @@ def empty_figures() -> dict:
     }
 
 
-def _keys(environment):
-    """The grouping of every part: town, village, group, kind, source and the environment flag."""
-    return (Case.town_id, Case.village_id, Case.group_id, Case.kind, Case.source, environment)
+_RAW = ("town_id", "village_id", "group_id", "kind", "source", "category")
 
 
-def _year_statements(year: int, *, town_ids=None) -> tuple:
-    """The found, fixed and overdue counts of one year, each grouped by `_keys`, as three statements.
+def _keys(columns, groups: bool) -> tuple:
+    """The grouping of every part: town, village, group (if asked), kind, source, environment flag."""
+    environment = case((columns.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0)
+    place = (columns.town_id, columns.village_id, *((columns.group_id,) if groups else ()))
+    return (*place, columns.kind, columns.source, environment.label("environment"))
 
-    Each reads only the cases it counts, by the stored years (`found_year`, `fixed_year`, indexed
-    with `town_id`); `town_ids` keeps the cases of those towns only (None: every case, those outside
-    the grid too).
+
+def _grouped(where: tuple, sums: tuple, groups: bool):
+    """Sums over the cases matching `where`, by `_keys`, in two steps.
+
+    First by the raw columns in the order of the covering index the cases are read from, which needs
+    no sort; then the few thousand rows of that by the environment flag.
+    """
+    raw = [getattr(Case, name) for name in _RAW]
+    inner = (
+        select(*raw, *(s.label(f"sum_{i}") for i, s in enumerate(sums)))
+        .where(*where)
+        .group_by(*raw)
+        .subquery()
+    )
+    keys = _keys(inner.c, groups)
+    return select(*keys, *(func.sum(inner.c[f"sum_{i}"]) for i in range(len(sums)))).group_by(*keys)
+
+
+def _year_statements(year: int, *, town_ids=None, groups: bool = True) -> tuple:
+    """The found, fixed and overdue counts of one year, each grouped by `_keys`, as five statements.
+
+    Each reads only the cases it counts, from a covering index led by the stored year it counts by
+    (`found_year`, `fixed_year`, `settled_year`), the town next; `town_ids` keeps the cases of those
+    towns only (None: every case, those outside the grid too).
     """
     end = date(year, 12, 31)
-    environment = case((Case.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0).label(
-        "environment"
-    )
-    keys = _keys(environment)
     in_towns = (Case.town_id.in_(sorted(town_ids)),) if town_ids is not None else ()
-    fixed_in_year = case((Case.fixed_year == year, 1), else_=0)
-    found = (
-        select(*keys, func.count(), func.sum(fixed_in_year))
-        .where(Case.found_year == year, Case.status != "void", *in_towns)
-        .group_by(*keys)
+    fixed_in_year = func.sum(case((Case.fixed_year == year, 1), else_=0))
+    found = _grouped(
+        (Case.found_year == year, Case.status != "void", *in_towns),
+        (func.count(), fixed_in_year),
+        groups,
     )
     area_m2 = case(
         (Case.kind == "illegal_building", func.coalesce(Case.demolished_area_m2, Case.area_m2)),
         else_=Case.area_m2,
     )
     # fixed_year is set only while the case is done or verified: its last done is in the year.
-    fixed = (
-        select(*keys, func.count(), func.sum(area_m2))
-        .where(Case.fixed_year == year, Case.found_year <= year, *in_towns)
-        .group_by(*keys)
+    fixed = _grouped(
+        (Case.fixed_year == year, Case.found_year <= year, *in_towns),
+        (func.count(), func.sum(area_m2)),
+        groups,
     )
-    # An issue fixed by 31 Dec and still fixed now was not open then: only the rest need history,
-    # a few per cent of the cases: still open, void, or fixed after the year.
+    keys = _keys(Case, groups)
+    # Open on 31 Dec: found by then and not settled (done, verified, void) since before it. Where the
+    # history is a plain run of open steps then settled ones, that is all; the few cases sent back
+    # (or with a change dated before the last) are read from the history: their last change on or
+    # before that day; found by then but first recorded later, they were still `reported`.
     step = aliased(StatusChange)
     status_at_end = (
         select(step.to_status)
@@ -106,23 +127,37 @@ def _year_statements(year: int, *, town_ids=None) -> tuple:
         .limit(1)
         .scalar_subquery()
     )
-    # Found by then but first recorded later: it was still waiting to be checked.
     no_change_yet = case(
         (exists().where(StatusChange.case_id == Case.id), "reported"), else_=Case.status
     )
-    overdue = (
+    plain = [  # no history needed: two statements, not an OR, each its own range of the index
         select(*keys, func.count())
         .where(
             Case.kind == "issue",
+            Case.needs_history == false(),
+            settled,
             Case.deadline_on < end,
             Case.found_year <= year,
-            or_(Case.fixed_year.is_(None), Case.fixed_year > year),
+            *in_towns,
+        )
+        .group_by(*keys)
+        for settled in (Case.settled_year.is_(None), Case.settled_year > year)
+    ]
+    by_history = (
+        select(*keys, func.count())
+        .where(
+            Case.kind == "issue",
+            Case.needs_history == true(),
+            or_(Case.settled_year.is_(None), Case.settled_year > year),
+            Case.deadline_on < end,
+            Case.found_year <= year,
             func.coalesce(status_at_end, no_change_yet).in_(_OPEN),
             *in_towns,
         )
         .group_by(*keys)
     )
-    return found, fixed, overdue
+    overdue = (*plain, by_history)
+    return found, fixed, *overdue
 
 
 def _add(figures: dict, kind: str, source: str, environment: int, counts: tuple) -> None:
@@ -168,34 +203,34 @@ def _entry(cell, figures: dict, outside_name: str) -> dict:
 class _Folded:
     """The year's grouped rows folded into figures per town, village and group."""
 
-    def __init__(self, session: Session, year: int, town_ids):
-        # Each part's grouped rows fill its slots of (found, fixed, area_m2, overdue, found_fixed).
-        parts = zip(_year_statements(year, town_ids=town_ids), ((0, 4), (1, 2), (3,)), strict=True)
-        rows: dict = {}
-        for statement, slots in parts:
+    def __init__(self, session: Session, year: int, town_ids, *, groups: bool = True):
+        statements = _year_statements(year, town_ids=town_ids, groups=groups)
+        width = 6 if groups else 5
+        # Each part's rows fill their slots of (found, fixed, area_m2, overdue, found_fixed), summed
+        # per area (total, town, village, group) and (kind, source, environment) before folding.
+        slots = ((0, 4), (1, 2), (3,), (3,), (3,))
+        levels: tuple[dict, ...] = ({}, {}, {}, {})
+        for statement, filled in zip(statements, slots, strict=True):
             for row in session.execute(statement):
-                counts = rows.setdefault(tuple(row[:6]), [0, 0, 0.0, 0, 0])
-                for slot, value in zip(slots, row[6:], strict=True):
-                    counts[slot] += value or 0
+                town_id, village_id, *rest = row[:width]
+                group_id = rest[0] if groups else None
+                sort = tuple(row[width - 3 : width])
+                for level, area in zip(
+                    levels, (None, town_id, village_id, (village_id, group_id)), strict=True
+                ):
+                    counts = level.setdefault((area, sort), [0, 0, 0.0, 0, 0])
+                    for slot, value in zip(filled, row[width:], strict=True):
+                        counts[slot] += value or 0
         self.total = empty_figures()
         self.by_town: dict = {}
         self.by_village: dict = {}
         self.by_group: dict = {}
-        for (town_id, village_id, group_id, kind, source, environment), counts in rows.items():
-            counts = (
-                int(counts[0]),
-                int(counts[1]),
-                float(counts[2]),
-                int(counts[3]),
-                int(counts[4]),
-            )
-            for figures in (
-                self.total,
-                self.by_town.setdefault(town_id, empty_figures()),
-                self.by_village.setdefault(village_id, empty_figures()),
-                self.by_group.setdefault((village_id, group_id), empty_figures()),
-            ):
-                _add(figures, kind, source, environment, counts)
+        targets = (None, self.by_town, self.by_village, self.by_group)
+        for level, target in zip(levels, targets, strict=True):
+            for (area, (kind, source, environment)), counts in level.items():
+                figures = self.total if target is None else target.setdefault(area, empty_figures())
+                numbers = (int(counts[0]), int(counts[1]), float(counts[2]), int(counts[3]))
+                _add(figures, kind, source, environment, (*numbers, int(counts[4])))
 
     def villages(self, cells, village_cells, *, groups: bool, outside: bool) -> list[dict]:
         """The village entries (with groups if asked) of these village cells, and 网格外 if asked."""
@@ -269,15 +304,13 @@ def year_figures(
     else:
         chosen = towns
     whole = len(towns) <= 1 or len(chosen) == len(towns)
-    folded = _Folded(session, year, None if whole else [t.id for t in chosen])
+    folded = _Folded(session, year, None if whole else [t.id for t in chosen], groups=groups)
 
     if len(towns) <= 1 or len(chosen) == 1:
         # One town, given as today: every village of it (of the whole grid when it is the only
         # town) and, when it is the only town, the cases outside the grid.
         town = chosen[0] if chosen else None
-        villages = [
-            c for c in cells if c.level == "village" and (whole or c.parent_id == town.id)
-        ]
+        villages = [c for c in cells if c.level == "village" and (whole or c.parent_id == town.id)]
         figures = folded.total if whole else folded.by_town.get(town.id, empty_figures())
         town_name = town.name if town else None
         result = {
@@ -290,9 +323,7 @@ def year_figures(
         return result
 
     chosen_ids = {t.id for t in chosen}
-    villages = [
-        c for c in cells if c.level == "village" and (whole or c.parent_id in chosen_ids)
-    ]
+    villages = [c for c in cells if c.level == "village" and (whole or c.parent_id in chosen_ids)]
     name = county.name if county is not None and whole else None
     result = {
         "year": year,
@@ -382,7 +413,9 @@ def _this_year() -> int:
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--groups", is_flag=True, help="JSON: add each village's groups (组)")
-@click.option("--town", "town_code", help="One town of the county, by its code (default: the whole county)")
+@click.option(
+    "--town", "town_code", help="One town of the county, by its code (default: the whole county)"
+)
 def report_command(year, output, groups, town_code) -> None:
     """Print the year figures (拆除, 复耕, 整改 …) and the summary paragraph, of the county or one town."""
     from inspection import db

@@ -1,4 +1,7 @@
-"""Cases store the year found and the year fixed, indexed with the town, for the year figures.
+"""Cases store the years the year figures count by, in covering indexes with the town.
+
+found_year, fixed_year (from the dates), settled_year and needs_history (from the history): see
+inspection.cases.history, whose rules the UPDATEs below write in SQL for the rows already there.
 
 Revision ID: 0011
 Revises: 0009
@@ -13,6 +16,22 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+OPEN = "('reported', 'assigned', 'in_progress')"
+INDEXES = {
+    "ix_cases_found_year": (
+        *("found_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
+        *("status", "fixed_year"),
+    ),
+    "ix_cases_fixed_year": (
+        *("fixed_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
+        *("found_year", "area_m2", "demolished_area_m2"),
+    ),
+    "ix_cases_settled_year": (
+        *("kind", "needs_history", "settled_year", "deadline_on", "found_year", "status"),
+        *("town_id", "village_id", "group_id", "source", "category"),
+    ),
+}
+
 
 def _year(column: str) -> str:
     """SQL for the calendar year of a date column, on this backend."""
@@ -22,22 +41,39 @@ def _year(column: str) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("found_year", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("fixed_year", sa.Integer(), nullable=True))
-    # The rule of inspection.cases.history.year_columns, written in SQL for the rows already there.
+    # Plain ADD COLUMN, never a batch copy: on SQLite, dropping the old table would cascade to the
+    # history (status_changes … ON DELETE CASCADE, foreign keys on).
+    op.add_column("cases", sa.Column("found_year", sa.Integer(), nullable=True))
+    op.add_column("cases", sa.Column("fixed_year", sa.Integer(), nullable=True))
+    op.add_column("cases", sa.Column("settled_year", sa.Integer(), nullable=True))
+    op.add_column(
+        "cases", sa.Column("needs_history", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    # year_columns: found_on's year; coalesce(done_on, verified_on)'s while done or verified.
     op.execute(
         f"UPDATE cases SET found_year = {_year('found_on')}, fixed_year = CASE"
-        f" WHEN status IN ('done', 'verified') AND COALESCE(done_on, verified_on) IS NOT NULL"
+        " WHEN status IN ('done', 'verified') AND COALESCE(done_on, verified_on) IS NOT NULL"
         f" THEN {_year('COALESCE(done_on, verified_on)')} END"
     )
-    op.create_index("ix_cases_found_year_town", "cases", ["found_year", "town_id"])
-    op.create_index("ix_cases_fixed_year_town", "cases", ["fixed_year", "town_id"])
+    # history_columns: the first change after the last open one; sent back or dated backwards.
+    settled_year = _year('s."on"')
+    op.execute(
+        f"UPDATE cases SET settled_year = (SELECT {settled_year} FROM status_changes s"
+        " WHERE s.case_id = cases.id AND s.id > COALESCE((SELECT max(o.id) FROM status_changes o"
+        f" WHERE o.case_id = cases.id AND o.to_status IN {OPEN}), 0) ORDER BY s.id LIMIT 1),"
+        " needs_history = EXISTS (SELECT 1 FROM status_changes a JOIN status_changes b"
+        " ON b.case_id = a.case_id AND b.id > a.id WHERE a.case_id = cases.id"
+        f' AND (b."on" < a."on" OR (a.to_status NOT IN {OPEN} AND b.to_status IN {OPEN})))'
+    )
+    op.execute(
+        f"UPDATE cases SET needs_history = TRUE WHERE status NOT IN {OPEN} AND settled_year IS NULL"
+    )
+    for name, columns in INDEXES.items():
+        op.create_index(name, "cases", list(columns))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_cases_fixed_year_town", table_name="cases")
-    op.drop_index("ix_cases_found_year_town", table_name="cases")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("fixed_year")
-        batch.drop_column("found_year")
+    for name in INDEXES:
+        op.drop_index(name, table_name="cases")
+    for column in ("needs_history", "settled_year", "fixed_year", "found_year"):
+        op.execute(f"ALTER TABLE cases DROP COLUMN {column}")  # SQLite 3.35+: no batch copy
