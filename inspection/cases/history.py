@@ -5,9 +5,10 @@ follow the dates (a mapper event sets them on every insert and update of a case,
 wrote it); `settled_year` and `needs_history` follow the history, which only record_change writes.
 """
 
+from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from inspection import clock
@@ -50,6 +51,35 @@ def history_columns(steps: list[tuple[str, date]]) -> dict:
             settled_year, settled = on.year, True
         last_on = on
     return {"settled_year": settled_year, "needs_history": needs_history}
+
+
+def stale_year_columns(session: Session) -> list[int]:
+    """Ids of the cases whose stored years (or done_on) differ from the rules applied to their dates
+    and history: a check for tests and the bench; empty when every way in kept them."""
+    steps = defaultdict(list)
+    for case_id, to_status, on in session.execute(
+        select(StatusChange.case_id, StatusChange.to_status, StatusChange.on).order_by(
+            StatusChange.id
+        )
+    ):
+        steps[case_id].append((to_status, on))
+    names = ("found_year", "fixed_year", "settled_year", "needs_history")
+    stale = []
+    for case in session.execute(
+        select(Case.id, Case.status, Case.found_on, Case.done_on, Case.verified_on)
+        .add_columns(*(getattr(Case, n) for n in names))
+        .order_by(Case.id)
+    ):
+        history = steps[case.id]
+        expected = year_columns(case.status, case.found_on, case.done_on, case.verified_on)
+        expected |= history_columns(history)
+        if case.status not in OPEN_STATUSES and expected["settled_year"] is None:
+            expected["needs_history"] = True  # as _keep_year_columns marks it
+        dones = [on for to_status, on in history if to_status == "done"]
+        done_kept = case.status not in FIXED_STATUSES or not dones or case.done_on == dones[-1]
+        if not done_kept or {n: getattr(case, n) for n in names} != expected:
+            stale.append(case.id)
+    return stale
 
 
 @event.listens_for(Case, "before_insert")
