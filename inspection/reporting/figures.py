@@ -20,8 +20,18 @@ Counting rules (DOMAIN.md, "Year figures"), all by the town's calendar days (`St
 - villages: by `Case.village_id`; cases outside the grid form an extra entry (code None, "网格外") only
   when they have a figure in the year. Cases found after 31 December are not in the year at all.
 
-One aggregate query grouped by (village, group, kind, source, environment) does the counting; Python
-only folds its few hundred rows into the nested figures.
+How it is counted fast: each case stores the years these rules need (inspection.cases.history keeps
+them on every write; migration 0011 filled them): `found_year`; `fixed_year`, the year of `done_on`
+(else `verified_on`) while the case is fixed; `settled_year`, the year its current run of done /
+verified / void began (None while open); `needs_history`, set once it is sent back or a change is dated
+before the one before it. Five grouped statements, each reading only the year's cases from a covering
+index led by the year (then the town): found (`found_year`), fixed (`fixed_year`), and three for
+overdue — an issue found by 31 December, past its deadline and not settled by then (`settled_year`
+None or later) with a plain history (open steps, then settled ones) was open that day; only the few
+with `needs_history` read their history as the rule says. Found and fixed are summed first by the
+index's own column order (no sort), then by the environment flag; Python folds the few hundred rows
+into the nested figures. stale_year_columns (the tests and the bench) checks the stored years against
+the dates and the history.
 """
 
 import json
