@@ -210,7 +210,7 @@ def test_0011_fills_the_stored_years_from_the_dates_and_the_history(db_url):
 
     with engine.connect() as conn:
         stored = conn.execute(
-            text("SELECT id, found_year, fixed_year, settled_year, needs_history FROM cases "
+            text("SELECT id, found_year, fixed_year, run_year, needs_history FROM cases "
                  "ORDER BY id")
         ).all()  # fmt: skip
         history = conn.execute(text("SELECT count(*) FROM status_changes")).scalar_one()
@@ -218,12 +218,12 @@ def test_0011_fills_the_stored_years_from_the_dates_and_the_history(db_url):
         stale = stale_year_columns(session)  # the app's own rules agree with the SQL
     assert history == 13  # the history is kept
     assert [tuple(r) for r in stored] == [
-        (1, 2022, None, None, False),
+        (1, 2022, None, 2022, False),
         (2, 2022, 2022, 2022, False),
         (3, 2021, 2023, 2023, True),  # sent back
         (4, 2022, None, 2022, False),
-        (5, 2022, 2022, None, True),  # settled with no history to say when
-        (6, 2022, None, None, True),  # sent back, and dated backwards
+        (5, 2022, 2022, None, False),  # no history: no run
+        (6, 2022, None, 2022, True),  # sent back, and dated backwards
     ]
     assert stale == []
     engine.dispose()

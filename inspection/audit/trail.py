@@ -44,7 +44,7 @@ NOISE = frozenset(
         # A case's stored years follow its dates and history (inspection.cases.history).
         "found_year",
         "fixed_year",
-        "settled_year",
+        "run_year",
         "needs_history",
     }
 )

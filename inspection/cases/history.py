@@ -2,7 +2,7 @@
 
 Also the one place a case's stored years are kept for the year figures: `found_year` and `fixed_year`
 follow the dates (a mapper event sets them on every insert and update of a case, whichever way in
-wrote it); `settled_year` and `needs_history` follow the history, which only record_change writes.
+wrote it); `run_year` and `needs_history` follow the history, which only record_change writes.
 """
 
 from collections import defaultdict
@@ -35,22 +35,23 @@ def year_columns(
 
 
 def history_columns(steps: list[tuple[str, date]]) -> dict:
-    """settled_year and needs_history of a case from its history, (to_status, on) in recorded order.
+    """run_year and needs_history of a case from its history, (to_status, on) in recorded order.
 
-    settled_year: the year of the change that began the current run of done / verified / void
-    (None while open). needs_history: the case was sent back (from one of those to an open status)
-    or a change is dated before an earlier one, so its status on a day must be read from the history.
+    run_year: the year of the change that began the current run of open statuses (reported,
+    assigned, in_progress) or of settled ones (done, verified, void); None with no history.
+    needs_history: the case was sent back (from a settled status to an open one) or a change is
+    dated before the one before it, so its status on a day before its run may only be read from
+    the history.
     """
-    settled_year, needs_history, last_on, settled = None, False, None, False
+    run_year, needs_history, last_on, last_open = None, False, None, None
     for to_status, on in steps:
-        needs_history = needs_history or (last_on is not None and on < last_on)
-        if to_status in OPEN_STATUSES:
-            needs_history = needs_history or settled
-            settled_year, settled = None, False
-        elif not settled:
-            settled_year, settled = on.year, True
-        last_on = on
-    return {"settled_year": settled_year, "needs_history": needs_history}
+        is_open = to_status in OPEN_STATUSES
+        backwards = last_on is not None and on < last_on
+        needs_history = needs_history or backwards or (last_open is False and is_open)
+        if is_open is not last_open:
+            run_year = on.year
+        last_on, last_open = on, is_open
+    return {"run_year": run_year, "needs_history": needs_history}
 
 
 def stale_year_columns(session: Session) -> list[int]:
@@ -63,7 +64,7 @@ def stale_year_columns(session: Session) -> list[int]:
         )
     ):
         steps[case_id].append((to_status, on))
-    names = ("found_year", "fixed_year", "settled_year", "needs_history")
+    names = ("found_year", "fixed_year", "run_year", "needs_history")
     stale = []
     for case in session.execute(
         select(Case.id, Case.status, Case.found_on, Case.done_on, Case.verified_on)
@@ -73,8 +74,6 @@ def stale_year_columns(session: Session) -> list[int]:
         history = steps[case.id]
         expected = year_columns(case.status, case.found_on, case.done_on, case.verified_on)
         expected |= history_columns(history)
-        if case.status not in OPEN_STATUSES and expected["settled_year"] is None:
-            expected["needs_history"] = True  # as _keep_year_columns marks it
         dones = [on for to_status, on in history if to_status == "done"]
         done_kept = case.status not in FIXED_STATUSES or not dones or case.done_on == dones[-1]
         if not done_kept or {n: getattr(case, n) for n in names} != expected:
@@ -91,8 +90,6 @@ def _keep_year_columns(mapper, connection, case: Case) -> None:
     for name, value in years.items():
         if getattr(case, name) != value:
             setattr(case, name, value)
-    if status not in OPEN_STATUSES and case.settled_year is None and not case.needs_history:
-        case.needs_history = True  # settled with no change recorded to say when: ask the history
 
 
 def record_change(
@@ -124,13 +121,12 @@ def record_change(
         details=details,
     )
     # Incrementally what history_columns gives for the whole history.
-    settled = previous is not None and case.status not in OPEN_STATUSES
-    if previous is not None and on < previous.on or to_status in OPEN_STATUSES and settled:
+    is_open = to_status in OPEN_STATUSES
+    was_open = previous.to_status in OPEN_STATUSES if previous is not None else None
+    if previous is not None and (on < previous.on or (is_open and not was_open)):
         case.needs_history = True
-    if to_status in OPEN_STATUSES:
-        case.settled_year = None
-    elif not settled:
-        case.settled_year = on.year
+    if is_open is not was_open:
+        case.run_year = on.year
     case.status = to_status
     if to_status == "done":
         case.done_on = on

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,10 +45,18 @@ class Case(BBoxMixin, Base):
             *("fixed_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
             *("found_year", "area_m2", "demolished_area_m2"),
         ),
+        # Overdue: the issues open now, and the few whose current run began after the year found.
         Index(
-            "ix_cases_settled_year",
-            *("kind", "needs_history", "settled_year", "deadline_on", "found_year", "status"),
-            *("town_id", "village_id", "group_id", "source", "category"),
+            "ix_cases_open_issues",
+            *("kind", "status", "deadline_on", "found_year", "run_year", "town_id", "village_id"),
+            *("group_id", "source", "category"),
+        ),
+        Index(
+            "ix_cases_spanning_run",
+            *("kind", "run_year", "found_year", "deadline_on", "needs_history", "status"),
+            *("town_id", "village_id", "group_id", "source", "category", "id"),
+            sqlite_where=text("run_year > found_year"),
+            postgresql_where=text("run_year > found_year"),
         ),
     )
 
@@ -68,11 +77,11 @@ class Case(BBoxMixin, Base):
     verified_on: Mapped[date | None] = mapped_column(Date)
     # Stored years for the year figures, kept in cases.history (see year_columns, history_columns):
     # the year of found_on; of coalesce(done_on, verified_on) while done or verified; the year the
-    # case last stopped being open (to done, verified or void), None while open; and whether its
-    # open days can only be read from the history (sent back, or a change dated before the last).
+    # current run of open (or of done / verified / void) statuses began; and whether days before
+    # that run can only be read from the history (sent back, or a change dated before the last).
     found_year: Mapped[int | None] = mapped_column(Integer)
     fixed_year: Mapped[int | None] = mapped_column(Integer)
-    settled_year: Mapped[int | None] = mapped_column(Integer)
+    run_year: Mapped[int | None] = mapped_column(Integer)
     needs_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)

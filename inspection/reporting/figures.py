@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import case, exists, false, func, or_, select, true
+from sqlalchemy import case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from inspection.cases.models import Case, StatusChange
@@ -100,10 +100,10 @@ def _grouped(where: tuple, sums: tuple, groups: bool):
 
 
 def _year_statements(year: int, *, town_ids=None, groups: bool = True) -> tuple:
-    """The found, fixed and overdue counts of one year, each grouped by `_keys`, as five statements.
+    """The found, fixed and overdue counts of one year, each grouped by `_keys`, as four statements.
 
     Each reads only the cases it counts, from a covering index led by the stored year it counts by
-    (`found_year`, `fixed_year`, `settled_year`), the town next; `town_ids` keeps the cases of those
+    (`found_year`, `fixed_year`) and the town, or for overdue by the status and `run_year`; `town_ids` keeps the cases of those
     towns only (None: every case, those outside the grid too).
     """
     end = date(year, 12, 31)
@@ -125,10 +125,21 @@ def _year_statements(year: int, *, town_ids=None, groups: bool = True) -> tuple:
         groups,
     )
     keys = _keys(Case, groups)
-    # Open on 31 Dec: found by then and not settled (done, verified, void) since before it. Where the
-    # history is a plain run of open steps then settled ones, that is all; the few cases sent back
-    # (or with a change dated before the last) are read from the history: their last change on or
-    # before that day; found by then but first recorded later, they were still `reported`.
+    # Open on 31 Dec, of the issues found by then and due before it. A case's current run of open (or
+    # of settled: done / verified / void) statuses that began by that day still held on it: open now
+    # is open then. A run that began later followed, in a plain history (no send-back, no date going
+    # back), the first run, which is open; only the rest read their history as the rule says: the
+    # last change on or before that day, and found by then but first recorded later, `reported`.
+    due = (Case.kind == "issue", Case.deadline_on < end, Case.found_year <= year, *in_towns)
+    open_now = (
+        select(*keys, func.count())
+        .where(
+            *due,
+            Case.status.in_(_OPEN),
+            or_(Case.run_year.is_(None), Case.run_year <= year),
+        )
+        .group_by(*keys)
+    )
     step = aliased(StatusChange)
     status_at_end = (
         select(step.to_status)
@@ -140,33 +151,20 @@ def _year_statements(year: int, *, town_ids=None, groups: bool = True) -> tuple:
     no_change_yet = case(
         (exists().where(StatusChange.case_id == Case.id), "reported"), else_=Case.status
     )
-    plain = [  # no history needed: two statements, not an OR, each its own range of the index
+    later_run = (
         select(*keys, func.count())
         .where(
-            Case.kind == "issue",
-            Case.needs_history == false(),
-            settled,
-            Case.deadline_on < end,
-            Case.found_year <= year,
-            *in_towns,
-        )
-        .group_by(*keys)
-        for settled in (Case.settled_year.is_(None), Case.settled_year > year)
-    ]
-    by_history = (
-        select(*keys, func.count())
-        .where(
-            Case.kind == "issue",
-            Case.needs_history == true(),
-            or_(Case.settled_year.is_(None), Case.settled_year > year),
-            Case.deadline_on < end,
-            Case.found_year <= year,
-            func.coalesce(status_at_end, no_change_yet).in_(_OPEN),
-            *in_towns,
+            *due,
+            Case.run_year > Case.found_year,  # the predicate of the partial ix_cases_spanning_run
+            Case.run_year > year,
+            or_(
+                Case.needs_history == false(),
+                func.coalesce(status_at_end, no_change_yet).in_(_OPEN),
+            ),
         )
         .group_by(*keys)
     )
-    overdue = (*plain, by_history)
+    overdue = (open_now, later_run)
     return found, fixed, *overdue
 
 
@@ -218,7 +216,7 @@ class _Folded:
         width = 6 if groups else 5
         # Each part's rows fill their slots of (found, fixed, area_m2, overdue, found_fixed), summed
         # per area (total, town, village, group) and (kind, source, environment) before folding.
-        slots = ((0, 4), (1, 2), (3,), (3,), (3,))
+        slots = ((0, 4), (1, 2), (3,), (3,))
         levels: tuple[dict, ...] = ({}, {}, {}, {})
         for statement, filled in zip(statements, slots, strict=True):
             for row in session.execute(statement):

@@ -1,6 +1,6 @@
 """Cases store the years the year figures count by, in covering indexes with the town.
 
-found_year, fixed_year (from the dates), settled_year and needs_history (from the history): see
+found_year, fixed_year (from the dates), run_year and needs_history (from the history): see
 inspection.cases.history, whose rules the UPDATEs below write in SQL for the rows already there.
 
 Revision ID: 0011
@@ -26,11 +26,19 @@ INDEXES = {
         *("fixed_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
         *("found_year", "area_m2", "demolished_area_m2"),
     ),
-    "ix_cases_settled_year": (
-        *("kind", "needs_history", "settled_year", "deadline_on", "found_year", "status"),
-        *("town_id", "village_id", "group_id", "source", "category"),
+    "ix_cases_open_issues": (
+        *("kind", "status", "deadline_on", "found_year", "run_year", "town_id", "village_id"),
+        *("group_id", "source", "category"),
     ),
 }
+# Partial: only the cases whose current run began after the year they were found.
+SPANNING = (
+    "ix_cases_spanning_run",
+    (
+        *("kind", "run_year", "found_year", "deadline_on", "needs_history", "status"),
+        *("town_id", "village_id", "group_id", "source", "category", "id"),
+    ),
+)
 
 
 def _year(column: str) -> str:
@@ -45,7 +53,7 @@ def upgrade() -> None:
     # history (status_changes … ON DELETE CASCADE, foreign keys on).
     op.add_column("cases", sa.Column("found_year", sa.Integer(), nullable=True))
     op.add_column("cases", sa.Column("fixed_year", sa.Integer(), nullable=True))
-    op.add_column("cases", sa.Column("settled_year", sa.Integer(), nullable=True))
+    op.add_column("cases", sa.Column("run_year", sa.Integer(), nullable=True))
     op.add_column(
         "cases", sa.Column("needs_history", sa.Boolean(), nullable=False, server_default=sa.false())
     )
@@ -55,25 +63,28 @@ def upgrade() -> None:
         " WHEN status IN ('done', 'verified') AND COALESCE(done_on, verified_on) IS NOT NULL"
         f" THEN {_year('COALESCE(done_on, verified_on)')} END"
     )
-    # history_columns: the first change after the last open one; sent back or dated backwards.
-    settled_year = _year('s."on"')
+    # history_columns: the first change after the last one of the other kind (open / settled) than
+    # the case's status now; sent back, or dated backwards.
+    run_year = _year('s."on"')
     op.execute(
-        f"UPDATE cases SET settled_year = (SELECT {settled_year} FROM status_changes s"
+        f"UPDATE cases SET run_year = (SELECT {run_year} FROM status_changes s"
         " WHERE s.case_id = cases.id AND s.id > COALESCE((SELECT max(o.id) FROM status_changes o"
-        f" WHERE o.case_id = cases.id AND o.to_status IN {OPEN}), 0) ORDER BY s.id LIMIT 1),"
+        f" WHERE o.case_id = cases.id AND (o.to_status IN {OPEN}) <> (cases.status IN {OPEN})), 0)"
+        " ORDER BY s.id LIMIT 1),"
         " needs_history = EXISTS (SELECT 1 FROM status_changes a JOIN status_changes b"
         " ON b.case_id = a.case_id AND b.id > a.id WHERE a.case_id = cases.id"
         f' AND (b."on" < a."on" OR (a.to_status NOT IN {OPEN} AND b.to_status IN {OPEN})))'
     )
-    op.execute(
-        f"UPDATE cases SET needs_history = TRUE WHERE status NOT IN {OPEN} AND settled_year IS NULL"
-    )
     for name, columns in INDEXES.items():
         op.create_index(name, "cases", list(columns))
+    where = sa.text("run_year > found_year")
+    op.create_index(
+        SPANNING[0], "cases", list(SPANNING[1]), sqlite_where=where, postgresql_where=where
+    )
 
 
 def downgrade() -> None:
-    for name in INDEXES:
+    for name in (*INDEXES, SPANNING[0]):
         op.drop_index(name, table_name="cases")
-    for column in ("needs_history", "settled_year", "fixed_year", "found_year"):
+    for column in ("needs_history", "run_year", "fixed_year", "found_year"):
         op.execute(f"ALTER TABLE cases DROP COLUMN {column}")  # SQLite 3.35+: no batch copy

@@ -33,10 +33,10 @@ D = date.fromisoformat
     ("steps", "expected"),
     [
         ([], (None, False)),
-        ([("reported", "2022-03-01"), ("assigned", "2022-03-02")], (None, False)),
+        ([("reported", "2022-03-01"), ("assigned", "2023-03-02")], (2022, False)),
         ([("reported", "2022-03-01"), ("void", "2023-01-02")], (2023, False)),
         ([("reported", "2022-03-01"), ("done", "2022-05-01"), ("verified", "2023-02-01")], (2022, False)),
-        ([("reported", "2022-03-01"), ("done", "2022-05-01"), ("in_progress", "2022-06-01")], (None, True)),
+        ([("reported", "2022-03-01"), ("done", "2022-05-01"), ("in_progress", "2023-06-01")], (2023, True)),
         ([("reported", "2022-03-01"), ("done", "2022-05-01"), ("in_progress", "2022-06-01"),
           ("done", "2023-01-03")], (2023, True)),
         ([("reported", "2022-03-01"), ("done", "2023-01-10"), ("verified", "2022-12-01")], (2023, True)),
@@ -48,7 +48,7 @@ def test_history_columns(steps, expected):
 
     columns = history_columns(steps)
 
-    assert (columns["settled_year"], columns["needs_history"]) == expected
+    assert (columns["run_year"], columns["needs_history"]) == expected
 
 
 def test_every_workflow_step_keeps_them(session, town):  # noqa: F811
@@ -68,8 +68,8 @@ def test_every_workflow_step_keeps_them(session, town):  # noqa: F811
     session.commit()
 
     assert stale_year_columns(session) == []
-    assert (case.fixed_year, case.settled_year, case.needs_history) == (2022, 2022, True)
-    assert (void.fixed_year, void.settled_year, void.needs_history) == (None, 2023, False)
+    assert (case.fixed_year, case.run_year, case.needs_history) == (2022, 2022, True)
+    assert (void.fixed_year, void.run_year, void.needs_history) == (None, 2023, False)
 
 
 def test_a_new_report_and_a_corrected_found_on_keep_them(session, town):  # noqa: F811
@@ -100,7 +100,7 @@ def test_the_ledger_import_keeps_them(session):
 
     assert result.created == 2 and stale_year_columns(session) == []
     issue = session.scalars(select(Case).where(Case.status == "verified")).one()
-    assert (issue.found_year, issue.fixed_year, issue.settled_year) == (2022, 2022, 2022)
+    assert (issue.found_year, issue.fixed_year, issue.run_year) == (2022, 2022, 2022)
 
 
 def test_the_demo_keeps_them(app):
