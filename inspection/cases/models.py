@@ -37,18 +37,18 @@ class Case(BBoxMixin, Base):
         # after the year; town_id second: one town of a county). See reporting.figures.
         Index(
             "ix_cases_found_year",
-            *("found_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
+            *("found_year", "town_id", "village_id", "kind", "source", "category", "group_id"),
             *("status", "fixed_year"),
         ),
         Index(
             "ix_cases_fixed_year",
-            *("fixed_year", "town_id", "village_id", "group_id", "kind", "source", "category"),
+            *("fixed_year", "town_id", "village_id", "kind", "source", "category", "group_id"),
             *("found_year", "area_m2", "demolished_area_m2"),
         ),
         # Overdue: the issues open now, and the few whose current run began after the year found.
         Index(
             "ix_cases_open_issues",
-            *("kind", "status", "deadline_on", "found_year", "run_year", "town_id", "village_id"),
+            *("kind", "status", "town_id", "deadline_on", "found_year", "run_year", "village_id"),
             *("group_id", "source", "category"),
         ),
         Index(
