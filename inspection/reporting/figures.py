@@ -248,13 +248,17 @@ class _Folded:
     def villages(self, cells, village_cells, *, groups: bool, outside: bool) -> list[dict]:
         """The village entries (with groups if asked) of these village cells, and 网格外 if asked."""
         entries = []
+        children: dict = {}
+        if groups:  # each village's groups in code order, found once
+            for g in cells:
+                if g.level == "group":
+                    children.setdefault(g.parent_id, []).append(g)
         for cell in village_cells:
             entry = _entry(cell, self.by_village.get(cell.id, empty_figures()), OUTSIDE_NAME)
             if groups:
                 entry["groups"] = [
                     _entry(g, self.by_group.get((cell.id, g.id), empty_figures()), NO_GROUP_NAME)
-                    for g in cells
-                    if g.parent_id == cell.id and g.level == "group"
+                    for g in children.get(cell.id, ())
                 ]
                 if _nonzero(self.by_group.get((cell.id, None), empty_figures())):
                     entry["groups"].append(
