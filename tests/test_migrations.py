@@ -4,9 +4,11 @@ import shapely
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from inspection import journal, migrate
 from inspection.cases import models as case_models
+from inspection.cases.history import stale_year_columns
 from inspection.db import Base, make_engine
 from inspection.patrols import models as patrol_models
 
@@ -164,4 +166,64 @@ def test_a_one_town_database_becomes_the_one_town_of_a_county(db_url):
     assert (county.min_lon, county.max_lat) == (113.0, 30.02)
     assert town_parent.scalar_one() == county.id
     assert after == before and history == 1 and cells == 4
+    engine.dispose()
+
+
+def test_0011_fills_the_stored_years_from_the_dates_and_the_history(db_url):
+    engine = make_engine(db_url, pool_size=2)
+    migrate.upgrade(engine, "0009")
+    point = _wkb(engine, shapely.Point(113.0, 30.0))
+    # (id, status, found_on, done_on, verified_on, history as (to_status, on))
+    cases = [
+        (1, "reported", "2022-03-01", None, None, [("reported", "2022-03-01")]),
+        (2, "verified", "2022-03-01", "2022-05-01", "2023-01-05",
+         [("reported", "2022-03-01"), ("done", "2022-05-01"), ("verified", "2023-01-05")]),
+        (3, "done", "2021-11-01", "2023-02-01", None,
+         [("reported", "2021-11-01"), ("done", "2022-12-01"), ("in_progress", "2023-01-10"),
+          ("done", "2023-02-01")]),
+        (4, "void", "2022-03-01", None, None, [("reported", "2022-03-01"), ("void", "2022-04-01")]),
+        (5, "verified", "2022-03-01", None, "2022-06-01", []),
+        (6, "in_progress", "2022-03-01", None, None,
+         [("reported", "2022-03-01"), ("done", "2022-05-01"), ("in_progress", "2022-04-01")]),
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        for case_id, status, found, done, verified, steps in cases:
+            conn.execute(
+                text(
+                    "INSERT INTO cases (id, kind, status, source, title, description, found_on, "
+                    "done_on, verified_on, geom, point_lon, point_lat, created_at, updated_at, "
+                    "version) VALUES (:i, 'issue', :s, 'patrol', 't', '', :f, :d, :v, :g, 113.0, "
+                    "30.0, '2022-01-02 00:00:00', '2022-01-02 00:00:00', 1)"
+                ),
+                {"i": case_id, "s": status, "f": found, "d": done, "v": verified, "g": point},
+            )
+            for to_status, on in steps:
+                conn.execute(
+                    text(
+                        'INSERT INTO status_changes (case_id, to_status, "on", at, note) '
+                        "VALUES (:i, :t, :o, '2022-01-02 00:00:00', '')"
+                    ),
+                    {"i": case_id, "t": to_status, "o": on},
+                )
+
+    migrate.upgrade(engine)
+
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT id, found_year, fixed_year, run_year, needs_history FROM cases "
+                 "ORDER BY id")
+        ).all()  # fmt: skip
+        history = conn.execute(text("SELECT count(*) FROM status_changes")).scalar_one()
+    with Session(engine) as session:
+        stale = stale_year_columns(session)  # the app's own rules agree with the SQL
+    assert history == 13  # the history is kept
+    assert [tuple(r) for r in stored] == [
+        (1, 2022, None, 2022, False),
+        (2, 2022, 2022, 2022, False),
+        (3, 2021, 2023, 2023, True),  # sent back
+        (4, 2022, None, 2022, False),
+        (5, 2022, 2022, None, False),  # no history: no run
+        (6, 2022, None, 2022, True),  # sent back, and dated backwards
+    ]
+    assert stale == []
     engine.dispose()

@@ -41,6 +41,11 @@ NOISE = frozenset(
         "max_lat",
         "point_lon",
         "point_lat",
+        # A case's stored years follow its dates and history (inspection.cases.history).
+        "found_year",
+        "fixed_year",
+        "run_year",
+        "needs_history",
     }
 )
 GEOMETRY = {Case: "geom", GridCell: "boundary"}

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +50,31 @@ class Case(BBoxMixin, Base):
             ).ddl_if(dialect="postgresql")
             for kind in ("issue", "illegal_building", "farmland")
         ),
+        # The year figures read one year's cases from these alone (covering, in their GROUP BY order
+        # after the year; town_id second: one town of a county). See reporting.figures.
+        Index(
+            "ix_cases_found_year",
+            *("found_year", "town_id", "village_id", "kind", "source", "category", "group_id"),
+            *("status", "fixed_year"),
+        ),
+        Index(
+            "ix_cases_fixed_year",
+            *("fixed_year", "town_id", "village_id", "kind", "source", "category", "group_id"),
+            *("found_year", "area_m2", "demolished_area_m2"),
+        ),
+        # Overdue: the issues open now, and the few whose current run began after the year found.
+        Index(
+            "ix_cases_open_issues",
+            *("kind", "status", "town_id", "deadline_on", "found_year", "run_year", "village_id"),
+            *("group_id", "source", "category"),
+        ),
+        Index(
+            "ix_cases_spanning_run",
+            *("kind", "run_year", "found_year", "deadline_on", "needs_history", "status"),
+            *("town_id", "village_id", "group_id", "source", "category", "id"),
+            sqlite_where=text("run_year > found_year"),
+            postgresql_where=text("run_year > found_year"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +92,14 @@ class Case(BBoxMixin, Base):
     deadline_on: Mapped[date | None] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
     verified_on: Mapped[date | None] = mapped_column(Date)
+    # Stored years for the year figures, kept in cases.history (see year_columns, history_columns):
+    # the year of found_on; of coalesce(done_on, verified_on) while done or verified; the year the
+    # current run of open (or of done / verified / void) statuses began; and whether days before
+    # that run can only be read from the history (sent back, or a change dated before the last).
+    found_year: Mapped[int | None] = mapped_column(Integer)
+    fixed_year: Mapped[int | None] = mapped_column(Integer)
+    run_year: Mapped[int | None] = mapped_column(Integer)
+    needs_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)

@@ -20,12 +20,21 @@ Counting rules (DOMAIN.md, "Year figures"), all by the town's calendar days (`St
 - villages: by `Case.village_id`; cases outside the grid form an extra entry (code None, "网格外") only
   when they have a figure in the year. Cases found after 31 December are not in the year at all.
 
-One aggregate query grouped by (village, group, kind, source, environment) does the counting; Python
-only folds its few hundred rows into the nested figures.
+How it is counted fast: each case stores the years these rules need (inspection.cases.history keeps
+them on every write; migration 0011 filled them): `found_year`; `fixed_year`, the year of `done_on`
+(else `verified_on`) while the case is fixed; `run_year`, the year its current run of open statuses
+(or of settled ones: done, verified, void) began; `needs_history`, set once it is sent back or a change
+is dated before the one before it. Four grouped statements, each reading only what it counts from a
+covering index: found (led by `found_year`, then the town), fixed (`fixed_year`, then the town), and
+for overdue the issues open now whose run began by 31 December (open then too), and those whose run
+began after it, in a partial index of the cases whose run began after the year found: with a plain
+history the run before was the first, open one; only those with `needs_history` read their history as
+the rule says. Found and fixed are summed first in the index's own column order (no sort), then by
+the environment flag; Python folds the few hundred rows into the nested figures. stale_year_columns
+(the tests and the bench) checks the stored years against the dates and the history.
 """
 
 import json
-import sqlite3
 from datetime import date, datetime
 from unicodedata import east_asian_width
 from zoneinfo import ZoneInfo
@@ -33,7 +42,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import and_, case, exists, func, or_, select, true
+from sqlalchemy import case, exists, false, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from inspection.cases.models import Case, StatusChange
@@ -63,25 +72,75 @@ def empty_figures() -> dict:
     }
 
 
-def _year_statement(year: int, *, materialize: bool = True, town_ids=None):
-    """Counts and areas of one year grouped by town, village, group, kind, source and environment flag.
+# The order of ix_cases_found_year and ix_cases_fixed_year after the year: the group last, so that
+# without groups the first step still follows the index.
+_RAW = ("town_id", "village_id", "kind", "source", "category", "group_id")
 
-    `town_ids` keeps the cases of those towns only (None: every case, those outside the grid too).
+
+def _keys(columns, groups: bool) -> tuple:
+    """The grouping of every part: town, village, group (if asked), kind, source, environment flag."""
+    environment = case((columns.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0)
+    place = (columns.town_id, columns.village_id, *((columns.group_id,) if groups else ()))
+    return (*place, columns.kind, columns.source, environment.label("environment"))
+
+
+def _grouped(where: tuple, sums: tuple, groups: bool):
+    """Sums over the cases matching `where`, by `_keys`, in two steps.
+
+    First by the raw columns in the order of the covering index the cases are read from, which needs
+    no sort; then the few thousand rows of that by the environment flag.
     """
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    # record_change keeps done_on = `on` of the last change to done (cleared when sent back).
-    fixed_on = func.coalesce(Case.done_on, Case.verified_on)
-    found = and_(Case.found_on >= start, Case.status != "void")
-    fixed = and_(Case.status.in_(_FIXED), fixed_on >= start, fixed_on <= end)
+    raw = [getattr(Case, name) for name in _RAW[: None if groups else -1]]
+    inner = (
+        select(*raw, *(s.label(f"sum_{i}") for i, s in enumerate(sums)))
+        .where(*where)
+        .group_by(*raw)
+        .subquery()
+    )
+    keys = _keys(inner.c, groups)
+    return select(*keys, *(func.sum(inner.c[f"sum_{i}"]) for i in range(len(sums)))).group_by(*keys)
+
+
+def _year_statements(year: int, *, town_ids=None, groups: bool = True) -> tuple:
+    """The found, fixed and overdue counts of one year, each grouped by `_keys`, as four statements.
+
+    Each reads only the cases it counts, from a covering index led by the stored year it counts by
+    (`found_year`, `fixed_year`) and the town, or for overdue by the status and `run_year`; `town_ids` keeps the cases of those
+    towns only (None: every case, those outside the grid too).
+    """
+    end = date(year, 12, 31)
+    in_towns = (Case.town_id.in_(sorted(town_ids)),) if town_ids is not None else ()
+    fixed_in_year = func.sum(case((Case.fixed_year == year, 1), else_=0))
+    found = _grouped(
+        (Case.found_year == year, Case.status != "void", *in_towns),
+        (func.count(), fixed_in_year),
+        groups,
+    )
     area_m2 = case(
         (Case.kind == "illegal_building", func.coalesce(Case.demolished_area_m2, Case.area_m2)),
         else_=Case.area_m2,
     )
-    # An issue fixed by 31 Dec and still fixed now was not open then: only the rest need history.
-    may_be_overdue = and_(
-        Case.kind == "issue",
-        Case.deadline_on < end,
-        or_(Case.status.not_in(_FIXED), fixed_on.is_(None), fixed_on > end),
+    # fixed_year is set only while the case is done or verified: its last done is in the year.
+    fixed = _grouped(
+        (Case.fixed_year == year, Case.found_year <= year, *in_towns),
+        (func.count(), func.sum(area_m2)),
+        groups,
+    )
+    keys = _keys(Case, groups)
+    # Open on 31 Dec, of the issues found by then and due before it. A case's current run of open (or
+    # of settled: done / verified / void) statuses that began by that day still held on it: open now
+    # is open then. A run that began later followed, in a plain history (no send-back, no date going
+    # back), the first run, which is open; only the rest read their history as the rule says: the
+    # last change on or before that day, and found by then but first recorded later, `reported`.
+    due = (Case.kind == "issue", Case.deadline_on < end, Case.found_year <= year, *in_towns)
+    open_now = (
+        select(*keys, func.count())
+        .where(
+            *due,
+            Case.status.in_(_OPEN),
+            or_(Case.run_year.is_(None), Case.run_year <= year),
+        )
+        .group_by(*keys)
     )
     step = aliased(StatusChange)
     status_at_end = (
@@ -91,45 +150,24 @@ def _year_statement(year: int, *, materialize: bool = True, town_ids=None):
         .limit(1)
         .scalar_subquery()
     )
-    # Found by then but first recorded later: it was still waiting to be checked.
     no_change_yet = case(
         (exists().where(StatusChange.case_id == Case.id), "reported"), else_=Case.status
     )
-    overdue = case(
-        (
-            may_be_overdue,
-            case((func.coalesce(status_at_end, no_change_yet).in_(_OPEN), 1), else_=0),
-        ),
-        else_=0,
-    )
-    environment = case((Case.category.in_(sorted(ENVIRONMENT_CATEGORIES)), 1), else_=0)
-    # One row per case that counts, materialized so the GROUP BY sorts small rows (≈2× on SQLite).
-    in_towns = Case.town_id.in_(sorted(town_ids)) if town_ids is not None else true()
-    rows = (
-        select(
-            Case.town_id,
-            Case.village_id,
-            Case.group_id,
-            Case.kind,
-            Case.source,
-            environment.label("environment"),
-            case((found, 1), else_=0).label("found"),
-            case((fixed, 1), else_=0).label("fixed"),
-            case((fixed, area_m2), else_=None).label("area_m2"),
-            overdue.label("overdue"),
-            case((and_(found, fixed), 1), else_=0).label("found_fixed"),
-        )
-        # Wrapped in CASE so that no index is used: a plain scan beats an index over most rows.
+    later_run = (
+        select(*keys, func.count())
         .where(
-            case((and_(Case.found_on <= end, or_(found, fixed, may_be_overdue)), 1)) == 1, in_towns
+            *due,
+            Case.run_year > Case.found_year,  # the predicate of the partial ix_cases_spanning_run
+            Case.run_year > year,
+            or_(
+                Case.needs_history == false(),
+                func.coalesce(status_at_end, no_change_yet).in_(_OPEN),
+            ),
         )
-        .cte("year_rows")
+        .group_by(*keys)
     )
-    if materialize:
-        rows = rows.prefix_with("MATERIALIZED")
-    keys = (rows.c.town_id, rows.c.village_id, rows.c.group_id, rows.c.kind, rows.c.source, rows.c.environment)
-    sums = (rows.c.found, rows.c.fixed, rows.c.area_m2, rows.c.overdue, rows.c.found_fixed)
-    return select(*keys, *(func.sum(c) for c in sums)).group_by(*keys)
+    overdue = (open_now, later_run)
+    return found, fixed, *overdue
 
 
 def _add(figures: dict, kind: str, source: str, environment: int, counts: tuple) -> None:
@@ -175,43 +213,52 @@ def _entry(cell, figures: dict, outside_name: str) -> dict:
 class _Folded:
     """The year's grouped rows folded into figures per town, village and group."""
 
-    def __init__(self, session: Session, year: int, town_ids):
-        bind = session.get_bind()
-        # WITH … AS MATERIALIZED needs SQLite 3.35 (2021); older ones get the plain CTE.
-        materialize = bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
-        statement = _year_statement(year, materialize=materialize, town_ids=town_ids)
+    def __init__(self, session: Session, year: int, town_ids, *, groups: bool = True):
+        statements = _year_statements(year, town_ids=town_ids, groups=groups)
+        if session.get_bind().dialect.name == "postgresql":
+            # The history subquery inflates the planner's cost past jit_above_cost: compiling the
+            # plan (≈ 0.2 s) would cost more than running these short index-only scans.
+            session.execute(text("SET LOCAL jit = off"))
+        width = 6 if groups else 5
+        # Each part's rows fill their slots of (found, fixed, area_m2, overdue, found_fixed), summed
+        # per area (total, town, village, group) and (kind, source, environment) before folding.
+        slots = ((0, 4), (1, 2), (3,), (3,))
+        levels: tuple[dict, ...] = ({}, {}, {}, {})
+        for statement, filled in zip(statements, slots, strict=True):
+            for row in session.execute(statement):
+                town_id, village_id, *rest = row[:width]
+                group_id = rest[0] if groups else None
+                sort = tuple(row[width - 3 : width])
+                areas = (None, town_id, village_id, (village_id, group_id))
+                for level, area in zip(levels[: 4 if groups else 3], areas, strict=False):
+                    counts = level.setdefault((area, sort), [0, 0, 0.0, 0, 0])
+                    for slot, value in zip(filled, row[width:], strict=True):
+                        counts[slot] += value or 0
         self.total = empty_figures()
         self.by_town: dict = {}
         self.by_village: dict = {}
         self.by_group: dict = {}
-        for town_id, village_id, group_id, kind, source, environment, *counts in session.execute(
-            statement
-        ):
-            counts = (
-                int(counts[0] or 0),
-                int(counts[1] or 0),
-                float(counts[2] or 0.0),
-                int(counts[3] or 0),
-                int(counts[4] or 0),
-            )
-            for figures in (
-                self.total,
-                self.by_town.setdefault(town_id, empty_figures()),
-                self.by_village.setdefault(village_id, empty_figures()),
-                self.by_group.setdefault((village_id, group_id), empty_figures()),
-            ):
-                _add(figures, kind, source, environment, counts)
+        targets = (None, self.by_town, self.by_village, self.by_group)
+        for level, target in zip(levels, targets, strict=True):
+            for (area, (kind, source, environment)), counts in level.items():
+                figures = self.total if target is None else target.setdefault(area, empty_figures())
+                numbers = (int(counts[0]), int(counts[1]), float(counts[2]), int(counts[3]))
+                _add(figures, kind, source, environment, (*numbers, int(counts[4])))
 
     def villages(self, cells, village_cells, *, groups: bool, outside: bool) -> list[dict]:
         """The village entries (with groups if asked) of these village cells, and 网格外 if asked."""
         entries = []
+        children: dict = {}
+        if groups:  # each village's groups in code order, found once
+            for g in cells:
+                if g.level == "group":
+                    children.setdefault(g.parent_id, []).append(g)
         for cell in village_cells:
             entry = _entry(cell, self.by_village.get(cell.id, empty_figures()), OUTSIDE_NAME)
             if groups:
                 entry["groups"] = [
                     _entry(g, self.by_group.get((cell.id, g.id), empty_figures()), NO_GROUP_NAME)
-                    for g in cells
-                    if g.parent_id == cell.id and g.level == "group"
+                    for g in children.get(cell.id, ())
                 ]
                 if _nonzero(self.by_group.get((cell.id, None), empty_figures())):
                     entry["groups"].append(
@@ -274,15 +321,13 @@ def year_figures(
     else:
         chosen = towns
     whole = len(towns) <= 1 or len(chosen) == len(towns)
-    folded = _Folded(session, year, None if whole else [t.id for t in chosen])
+    folded = _Folded(session, year, None if whole else [t.id for t in chosen], groups=groups)
 
     if len(towns) <= 1 or len(chosen) == 1:
         # One town, given as today: every village of it (of the whole grid when it is the only
         # town) and, when it is the only town, the cases outside the grid.
         town = chosen[0] if chosen else None
-        villages = [
-            c for c in cells if c.level == "village" and (whole or c.parent_id == town.id)
-        ]
+        villages = [c for c in cells if c.level == "village" and (whole or c.parent_id == town.id)]
         figures = folded.total if whole else folded.by_town.get(town.id, empty_figures())
         town_name = town.name if town else None
         result = {
@@ -295,9 +340,7 @@ def year_figures(
         return result
 
     chosen_ids = {t.id for t in chosen}
-    villages = [
-        c for c in cells if c.level == "village" and (whole or c.parent_id in chosen_ids)
-    ]
+    villages = [c for c in cells if c.level == "village" and (whole or c.parent_id in chosen_ids)]
     name = county.name if county is not None and whole else None
     result = {
         "year": year,
@@ -387,7 +430,9 @@ def _this_year() -> int:
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--groups", is_flag=True, help="JSON: add each village's groups (组)")
-@click.option("--town", "town_code", help="One town of the county, by its code (default: the whole county)")
+@click.option(
+    "--town", "town_code", help="One town of the county, by its code (default: the whole county)"
+)
 def report_command(year, output, groups, town_code) -> None:
     """Print the year figures (拆除, 复耕, 整改 …) and the summary paragraph, of the county or one town."""
     from inspection import db
