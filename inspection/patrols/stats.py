@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from geodata.area import geodesic_areas_m2
 from geodata.coverage import group_coverage
@@ -187,7 +187,9 @@ def _kept_fixes(session: Session, patrol_ids: list[int], box, radius_m: float):
 
 def _groups(session: Session, towns: list[GridCell] | None) -> list[GridCell]:
     """The group cells of the grid, or of some towns."""
-    groups = session.scalars(select(GridCell).where(GridCell.level == "group")).all()
+    groups = session.scalars(
+        select(GridCell).where(GridCell.level == "group").options(selectinload(GridCell.parent))
+    ).all()
     if towns is None:
         return list(groups)
     ids = {t.id for t in towns}
@@ -230,9 +232,9 @@ def _user_rows(session, patrols, date_from, date_to, groups, coverage, areas, to
         ).all()
     )
     people = session.scalars(
-        select(User).where(
-            or_(and_(User.role == "grid_member", User.active), User.id.in_(list(by_user)))
-        )
+        select(User)
+        .where(or_(and_(User.role == "grid_member", User.active), User.id.in_(list(by_user))))
+        .options(selectinload(User.cells))  # one query, not one per person and period
     ).all()
     town_ids = None if towns is None else {t.id for t in towns}
     rows = []
