@@ -66,14 +66,17 @@ def check() -> None:
         )
 
 
-def opened_by(path: os.PathLike, layer: str | int, expected: str, label: str) -> None:
-    """Refuse a dataset GDAL opened with another driver than `expected` (the sniffed format's)."""
+def opened_by(path: os.PathLike, layer: str | int, expected: str, label: str) -> dict:
+    """The layer's info (pyogrio.read_info); refused when GDAL opened it with another driver than
+    `expected` (the sniffed format's)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        driver = pyogrio.read_info(path, layer=layer)["driver"]
+        info = pyogrio.read_info(path, layer=layer)
+    driver = info["driver"]
     if driver != expected:
         raise FileFormatError(
             "driver_mismatch",
             f"文件内容与其格式不符，拒绝读取：{label}",
             f"{label} was opened as {driver}, not {expected}; refused.",
         )
+    return info

@@ -240,13 +240,7 @@ def _sibling(path: Path, suffix: str) -> Path | None:
 
 def _feature_count(item: _Layer, label: str) -> int:
     """Count the features of one layer, refusing it when GDAL opened it with another driver."""
-    info = _gdal(pyogrio.read_info, label, item.path, layer=item.name)
-    if info["driver"] != ways.DRIVERS[item.fmt]:
-        raise FileFormatError(
-            "driver_mismatch",
-            f"文件内容与其格式不符，拒绝读取：{label}",
-            f"{label} was opened as {info['driver']}, not {ways.DRIVERS[item.fmt]}; refused.",
-        )
+    info = _gdal(gdal_guard.opened_by, label, item.path, item.name, ways.DRIVERS[item.fmt], label)
     return int(info["features"])
 
 

@@ -16,15 +16,19 @@ def favicon():
     return send_from_directory(ICONS, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
-@bp.route("/manifest.webmanifest")
-def manifest():
-    """The web app manifest, so a phone can add the app to its home screen, in the user's language."""
-    icon = lambda name, size, purpose="any": {  # noqa: E731
+def _icon(name: str, size: int, purpose: str = "any") -> dict:
+    """One icon entry of the manifest (a PNG of static/icons)."""
+    return {
         "src": url_for("static", filename=f"icons/{name}"),
         "sizes": f"{size}x{size}",
         "type": "image/png",
         "purpose": purpose,
     }
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """The web app manifest, so a phone can add the app to its home screen, in the user's language."""
     response = jsonify(
         {
             "name": _("Grid Inspection"),
@@ -37,9 +41,9 @@ def manifest():
             "background_color": "#f5f7fa",
             "theme_color": "#1f6feb",
             "icons": [
-                icon("icon-192.png", 192),
-                icon("icon-512.png", 512),
-                icon("maskable-512.png", 512, "maskable"),
+                _icon("icon-192.png", 192),
+                _icon("icon-512.png", 512),
+                _icon("maskable-512.png", 512, "maskable"),
             ],
         }
     )

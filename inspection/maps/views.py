@@ -57,6 +57,16 @@ def town():
     return render_template("maps/map.html", page=page)
 
 
+def _cell_map(level: str, code: str):
+    """The map page of one cell of that level (404 outside the user's grid)."""
+    session = db.session()
+    cell = map_data.cell_or_404(session, current_user, level, code)
+    page = map_data.map_page(
+        session, current_user, cell, request.args, _context(), county=_county_name(session)
+    )
+    return render_template("maps/map.html", page=page)
+
+
 @bp.route("/map/county")
 @login_required
 def county():
@@ -71,36 +81,21 @@ def county():
 @login_required
 def town_map(code: str):
     """Show a town's map with its villages (404 outside the user's grid)."""
-    session = db.session()
-    cell = map_data.cell_or_404(session, current_user, "town", code)
-    page = map_data.map_page(
-        session, current_user, cell, request.args, _context(), county=_county_name(session)
-    )
-    return render_template("maps/map.html", page=page)
+    return _cell_map("town", code)
 
 
 @bp.route("/map/village/<code>")
 @login_required
 def village(code: str):
     """Show a village's map with its groups (404 outside the user's grid)."""
-    session = db.session()
-    cell = map_data.cell_or_404(session, current_user, "village", code)
-    page = map_data.map_page(
-        session, current_user, cell, request.args, _context(), county=_county_name(session)
-    )
-    return render_template("maps/map.html", page=page)
+    return _cell_map("village", code)
 
 
 @bp.route("/map/group/<code>")
 @login_required
 def group(code: str):
     """Show a group's map (404 outside the user's grid)."""
-    session = db.session()
-    cell = map_data.cell_or_404(session, current_user, "group", code)
-    page = map_data.map_page(
-        session, current_user, cell, request.args, _context(), county=_county_name(session)
-    )
-    return render_template("maps/map.html", page=page)
+    return _cell_map("group", code)
 
 
 @bp.route("/map/data.geojson")

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import case, exists, false, func, or_, select, text
+from sqlalchemy import case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from inspection.cases.models import Case, StatusChange
@@ -215,10 +215,6 @@ class _Folded:
 
     def __init__(self, session: Session, year: int, town_ids, *, groups: bool = True):
         statements = _year_statements(year, town_ids=town_ids, groups=groups)
-        if session.get_bind().dialect.name == "postgresql":
-            # The history subquery inflates the planner's cost past jit_above_cost: compiling the
-            # plan (≈ 0.2 s) would cost more than running these short index-only scans.
-            session.execute(text("SET LOCAL jit = off"))
         width = 6 if groups else 5
         # Each part's rows fill their slots of (found, fixed, area_m2, overdue, found_fixed), summed
         # per area (total, town, village, group) and (kind, source, environment) before folding.

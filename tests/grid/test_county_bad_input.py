@@ -5,13 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
-import shapely
 from sqlalchemy import func, select
 
 from inspection import db
 from inspection.cases.models import Case
 from inspection.grid.models import GridCell
 from tests.conftest import migrated_app
+from tests.ops.test_cli import cells_file
 
 TOWNS = [
     ("420116101", "甲镇", None, (113.00, 30.00, 113.02, 30.02)),
@@ -25,21 +25,6 @@ GROUPS = [
     ("420116101001001", "甲一组", "420116101001", (113.00, 30.00, 113.02, 30.02)),
     ("420116102001001", "乙一组", "420116102001", (113.02, 30.00, 113.04, 30.02)),
 ]
-
-
-def cells_file(tmp_path: Path, name: str, rows) -> Path:
-    """A GeoJSON of boxes: rows of (code, name, parent code or None, (w, s, e, n) degrees EPSG:4326)."""
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"code": code, "name": label, "parent_code": parent},
-            "geometry": json.loads(shapely.to_geojson(shapely.box(*box))),
-        }
-        for code, label, parent, box in rows
-    ]
-    path = tmp_path / name
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    return path
 
 
 @pytest.fixture

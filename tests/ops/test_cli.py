@@ -150,7 +150,7 @@ def test_import_groups_after_their_villages(app, runner, tmp_path):
         assert cells and all(c.parent is not None and c.parent.level == "village" for c in cells)
 
 
-def _cells_file(tmp_path: Path, name: str, rows) -> Path:
+def cells_file(tmp_path: Path, name: str, rows) -> Path:
     """A GeoJSON of boxes: rows of (code, name, parent_code or None, (w, s, e, n) degrees)."""
     import json
 
@@ -170,8 +170,8 @@ def _cells_file(tmp_path: Path, name: str, rows) -> Path:
 
 
 def test_a_county_of_two_towns_is_imported_level_by_level_and_named(app, runner, tmp_path):
-    county = _cells_file(tmp_path, "county.geojson", [("420116", "黄陂区", None, (113, 30, 113.04, 30.02))])
-    towns = _cells_file(
+    county = cells_file(tmp_path, "county.geojson", [("420116", "黄陂区", None, (113, 30, 113.04, 30.02))])
+    towns = cells_file(
         tmp_path,
         "towns.geojson",
         [("420116101", "甲镇", None, (113, 30, 113.02, 30.02)),
@@ -192,7 +192,7 @@ def test_a_county_of_two_towns_is_imported_level_by_level_and_named(app, runner,
 
 
 def test_a_town_overlapping_another_is_refused_and_nothing_is_stored(app, runner, tmp_path):
-    towns = _cells_file(
+    towns = cells_file(
         tmp_path,
         "towns.geojson",
         [("T1", "甲镇", None, (113, 30, 113.025, 30.02)), ("T2", "乙镇", None, (113.02, 30, 113.04, 30.02))],
@@ -205,7 +205,7 @@ def test_a_town_overlapping_another_is_refused_and_nothing_is_stored(app, runner
 
 
 def test_county_command_makes_the_county_over_the_towns(app, runner, tmp_path):
-    towns = _cells_file(
+    towns = cells_file(
         tmp_path,
         "towns.geojson",
         [("420116101", "甲镇", None, (113, 30, 113.02, 30.02)),
