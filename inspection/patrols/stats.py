@@ -71,15 +71,19 @@ def period_stats(
     *,
     radius_m: float = 30.0,
     towns: list[GridCell] | None = None,
+    with_users: bool = True,
+    groups: list[GridCell] | None = None,
 ) -> PeriodStats:
     """Every 网格员's figures and every group's coverage (0–1) for the period (town days, inclusive).
 
-    `towns` limits the groups, villages and users to those towns (default: the whole grid).
+    `towns` limits the groups, villages and users to those towns (default: the whole grid);
+    `with_users=False` leaves the 网格员 rows out (the year report's months need only coverage);
+    `groups` are those towns' group cells (`town_groups`) when the caller asks for many periods.
     """
     check_period(date_from, date_to)
     stats = PeriodStats(date_from, date_to)
     patrols = period_patrols(session, date_from, date_to)
-    groups = _groups(session, towns)
+    groups = town_groups(session, towns) if groups is None else groups
     coverage = group_shares(session, groups, patrols, radius_m)
     areas = dict(zip([g.id for g in groups], _areas_m2(groups), strict=True))
     stats.groups = [
@@ -102,7 +106,8 @@ def period_stats(
                                coverage, areas)}
         for t in town_cells
     ]  # fmt: skip
-    stats.users = _user_rows(session, patrols, date_from, date_to, groups, coverage, areas, towns)
+    if with_users:
+        stats.users = _user_rows(session, patrols, date_from, date_to, groups, coverage, areas, towns)
     return stats
 
 
@@ -185,8 +190,8 @@ def _kept_fixes(session: Session, patrol_ids: list[int], box, radius_m: float):
     return lon, lat, segment
 
 
-def _groups(session: Session, towns: list[GridCell] | None) -> list[GridCell]:
-    """The group cells of the grid, or of some towns."""
+def town_groups(session: Session, towns: list[GridCell] | None) -> list[GridCell]:
+    """The group cells of the grid, or of some towns (with their villages loaded)."""
     groups = session.scalars(
         select(GridCell).where(GridCell.level == "group").options(selectinload(GridCell.parent))
     ).all()
@@ -215,8 +220,23 @@ def _weighted(cells: list[GridCell], coverage: dict, areas: dict) -> float:
 
 def answered_groups(user: User, groups: list[GridCell]) -> list[GridCell]:
     """The groups a 网格员 answers for: his group cells, and every group of a village he heads."""
-    mine = {c.id for c in user.cells}
-    return [g for g in groups if g.id in mine or g.parent_id in mine]
+    return _answering(groups)(user)
+
+
+def _answering(groups: list[GridCell]):
+    """A function of a user giving answered_groups over `groups`, indexed once for many users."""
+    position = {g.id: i for i, g in enumerate(groups)}
+    by_parent = defaultdict(list)
+    for i, g in enumerate(groups):
+        by_parent[g.parent_id].append(i)
+
+    def answered(user: User) -> list[GridCell]:
+        mine = {c.id for c in user.cells}
+        found = {position[i] for i in mine if i in position}
+        found.update(j for i in mine for j in by_parent.get(i, ()))
+        return [groups[i] for i in sorted(found)]
+
+    return answered
 
 
 def _user_rows(session, patrols, date_from, date_to, groups, coverage, areas, towns) -> list[dict]:
@@ -238,8 +258,9 @@ def _user_rows(session, patrols, date_from, date_to, groups, coverage, areas, to
     ).all()
     town_ids = None if towns is None else {t.id for t in towns}
     rows = []
+    answered = _answering(groups)
     for user in sorted(people, key=lambda u: u.username):
-        own = answered_groups(user, groups)
+        own = answered(user)
         mine = by_user.get(user.id, [])
         if town_ids is not None:
             mine = [p for p in mine if p.town_id in town_ids]

@@ -13,7 +13,7 @@ from inspection import clock
 from inspection.accounts.models import User
 from inspection.cases.access import visible_towns
 from inspection.patrols.assessment import month_end
-from inspection.patrols.stats import period_stats
+from inspection.patrols.stats import period_stats, town_groups
 
 
 def year_patrol_figures(session: Session, year: int, viewer: User, radius_m: float) -> dict:
@@ -25,12 +25,19 @@ def year_patrol_figures(session: Session, year: int, viewer: User, radius_m: flo
         c.parent_id for c in viewer.cells if c.level == "group"
     }
     last_month = 12 if year < today.year else (today.month if year == today.year else 0)
+    groups = town_groups(session, towns)  # once for the year and its months
     whole = period_stats(
-        session, date(year, 1, 1), date(year, 12, 31), radius_m=radius_m, towns=towns
+        session, date(year, 1, 1), date(year, 12, 31), radius_m=radius_m, towns=towns, groups=groups
     )
     months = [
         period_stats(
-            session, date(year, m, 1), month_end(date(year, m, 1)), radius_m=radius_m, towns=towns
+            session,
+            date(year, m, 1),
+            month_end(date(year, m, 1)),
+            radius_m=radius_m,
+            towns=towns,
+            with_users=False,
+            groups=groups,
         )
         for m in range(1, last_month + 1)
     ]
