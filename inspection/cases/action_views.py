@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from geodata.crs import WGS84
 from inspection import clock, db
@@ -53,7 +54,10 @@ def _lang() -> str:
 def member_choices(session, case: Case) -> list[User]:
     """Active grid members who can see the case: the people it can be assigned to."""
     members = session.scalars(
-        select(User).where(User.role == "grid_member", User.active.is_(True)).order_by(User.id)
+        select(User)
+        .where(User.role == "grid_member", User.active.is_(True))
+        .order_by(User.id)
+        .options(selectinload(User.cells))  # one query for everyone's cells, not one per person
     )
     return [u for u in members if can_see(u, case)]
 
