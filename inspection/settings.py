@@ -100,6 +100,21 @@ SETTINGS = [
         "Proxies in front of the app (nginx: 1) whose X-Forwarded-For, -Proto and -Host are "
         "trusted for the client address, https and host; 0 ignores those headers",
     ),
+    Setting(
+        "PUBLIC_URL",
+        "",
+        "The address people open the app at (https://xuncha.example.gov.cn): links in alerts, "
+        "webhook messages and the QR codes of documents; empty: the request's own address",
+    ),
+    Setting("ALERT_DIGEST_OVER", 5, "More alerts than this for one person in a day arrive as one digest"),
+    Setting("WEBHOOK_TIMEOUT_S", 5, "Seconds a webhook receiver has to answer before the try counts as failed"),
+    Setting("WEBHOOK_RETRY_BASE_S", 60, "First retry delay of a failed webhook delivery, doubled each try"),
+    Setting("WEBHOOK_MAX_ATTEMPTS", 8, "Tries of one webhook delivery before it is given up"),
+    Setting(
+        "WEBHOOK_ALLOW_PRIVATE",
+        False,
+        "Allow webhook URLs on private or loopback addresses (an intranet robot relay; tests)",
+    ),
 ]
 
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
