@@ -108,7 +108,14 @@ PATROL_IMPORT = Way(
     frozenset({GPX, sniff.KML}),
 )
 
-WAYS = (WEB_LOCATION, GRID_IMPORT, CASE_IMPORT, PATROL_IMPORT)
+# flask import-tuban and the 图斑 upload page: the bureau's change polygons (zipped Shapefile most often).
+TUBAN_IMPORT = Way(
+    "tuban_import",
+    frozenset({sniff.GEOJSON, sniff.GEOPACKAGE, sniff.SHAPEFILE, sniff.ZIP}),
+    frozenset({sniff.SHAPEFILE, sniff.GEOJSON, sniff.GEOPACKAGE}),
+)
+
+WAYS = (WEB_LOCATION, GRID_IMPORT, CASE_IMPORT, PATROL_IMPORT, TUBAN_IMPORT)
 
 
 def check_name(way: Way, fmt: str, label: str) -> None:

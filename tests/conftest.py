@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from inspection import migrate  # noqa: E402
-from inspection.db import Base, make_engine  # noqa: E402
+from inspection.db import make_engine  # noqa: E402
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 SHARED = ROOT.parent / "shared"
@@ -38,11 +38,13 @@ def pg_schema_url(url: str) -> str:
 
 
 def reset_postgis(url: str):
-    """Drop every table of ours from the PostGIS test schema and return a fresh engine."""
+    """Empty the PostGIS test schema (every table, whichever packages' models this process knows)."""
     engine = make_engine(url, pool_size=2)
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        Base.metadata.drop_all(conn)
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        assert schema.startswith("test_"), f"refusing to empty schema {schema}"
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     return engine
 
 

@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
     )
     from inspection.reporting.exports import export_command
     from inspection.reporting.figures import report_command
+    from inspection.tuban.commands import import_tuban_command
 
     for command in (
         init_db_command,
@@ -86,5 +87,6 @@ def init_app(app: Flask) -> None:
         import_patrol_command,
         patrol_stats_command,
         purge_patrols_command,
+        import_tuban_command,
     ):
         app.cli.add_command(command)

@@ -1,0 +1,101 @@
+"""卫片图斑 tables: a batch as the bureau sent it, its 图斑 (change polygons) and the cases they cover."""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inspection.accounts.models import User
+from inspection.cases.models import Case
+from inspection.clock import utcnow
+from inspection.db import Base
+from inspection.geotypes import BBoxMixin, GeometryWKB
+from inspection.grid.models import GridCell
+
+# A 图斑 linked to the illegal-building or farmland cases that already cover its ground.
+tuban_cases = Table(
+    "tuban_cases",
+    Base.metadata,
+    Column("tuban_id", ForeignKey("tuban.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class TubanBatch(Base):
+    """One batch of 图斑 from the bureau (monthly or quarterly), due back by `deadline_on`."""
+
+    __tablename__ = "tuban_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    deadline_on: Mapped[date] = mapped_column(Date)
+    # The town it was imported for (a supervisor's upload); None: a county batch over every town.
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    source_name: Mapped[str] = mapped_column(String(255), default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # naive UTC, last import
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    town: Mapped[GridCell | None] = relationship()
+    imported_by: Mapped[User | None] = relationship()
+    items: Mapped[list["Tuban"]] = relationship(
+        back_populates="batch", order_by="Tuban.number", cascade="all, delete-orphan"
+    )
+
+
+class Tuban(BBoxMixin, Base):
+    """One 图斑: a change polygon (lon/lat EPSG:4326) with its geodesic area, its 组 and its outcome.
+
+    `outcome` is "linked" (covered by existing cases: no task) or "task" (a 核查 task for the
+    网格员 of `group_id`, the 组 holding the largest part of its area, due on the batch deadline).
+    """
+
+    __tablename__ = "tuban"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "number", name="uq_tuban_batch_number"),
+        Index("ix_tuban_geom_gist", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("tuban_batches.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(64))  # 图斑编号, as the bureau wrote it
+    geom = mapped_column(GeometryWKB("MULTIPOLYGON"), nullable=False)
+    area_m2: Mapped[float] = mapped_column(Float)  # geodesic, GRS80
+    repaired: Mapped[bool] = mapped_column(Boolean, default=False)  # made valid on import
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)  # 变化类型, 监测面积, 前/后时相 …
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(10))  # linked | task
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)  # a task's deadline
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | closed
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    batch: Mapped[TubanBatch] = relationship(back_populates="items")
+    group: Mapped[GridCell | None] = relationship(foreign_keys=[group_id])
+    village: Mapped[GridCell | None] = relationship(foreign_keys=[village_id])
+    assignee: Mapped[User | None] = relationship()
+    cases: Mapped[list[Case]] = relationship(secondary=tuban_cases, order_by=Case.id)
+
+    def set_geometry(self, geom, area_m2: float) -> None:
+        """Store a valid (Multi)Polygon in lon/lat EPSG:4326 with its geodesic area (m²) and bbox."""
+        self.geom = geom
+        self.area_m2 = area_m2
+        self._set_bbox(geom)
+
+    def __repr__(self) -> str:
+        return f"<Tuban {self.number} {self.outcome}>"
