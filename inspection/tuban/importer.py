@@ -63,10 +63,14 @@ class ImportReport:
 
 def _groups(session: Session, town: GridCell | None) -> list[GridCell]:
     """The 组 cells a batch may fall in: the town's, or every town's (a county batch)."""
-    groups = session.scalars(select(GridCell).where(GridCell.level == "group").order_by(GridCell.code)).all()
+    groups = session.scalars(
+        select(GridCell).where(GridCell.level == "group").order_by(GridCell.code)
+    ).all()
     if town is None:
         return list(groups)
-    villages = {v.id for v in session.scalars(select(GridCell).where(GridCell.parent_id == town.id))}
+    villages = {
+        v.id for v in session.scalars(select(GridCell).where(GridCell.parent_id == town.id))
+    }
     return [g for g in groups if g.parent_id in villages]
 
 
@@ -140,12 +144,16 @@ def import_batch(
     report = ImportReport(batch_name, refused=list(refused))
     begin_write(session)
     groups = _groups(session, town)
-    best = largest_part([r.geom for r in rows], [g.boundary for g in groups]) if rows else np.empty(0)
+    best = (
+        largest_part([r.geom for r in rows], [g.boundary for g in groups]) if rows else np.empty(0)
+    )
     placed = [(row, groups[k]) for row, k in zip(rows, best, strict=True) if k >= 0]
     for row, k in zip(rows, best, strict=True):
         if k < 0:
             report.refused.append(
-                Refusal(row.row, row.number, "不在辖区任何组内", "Lies outside every group of the area")
+                Refusal(
+                    row.row, row.number, "不在辖区任何组内", "Lies outside every group of the area"
+                )
             )
     if rows and not placed:
         raise InvalidInput(
@@ -163,7 +171,10 @@ def import_batch(
         linked.setdefault(int(a), []).append(cases[b])
     existing = {t.number: t for t in batch.items}
     villages = {g.parent_id for _, g in placed}
-    town_of = {v.id: v.parent_id for v in session.scalars(select(GridCell).where(GridCell.id.in_(villages)))}
+    town_of = {
+        v.id: v.parent_id
+        for v in session.scalars(select(GridCell).where(GridCell.id.in_(villages)))
+    }
     for position, (row, group) in enumerate(placed):
         tuban = existing.get(row.number)
         if tuban is not None and _same_shape(tuban.geom, row.geom):
@@ -203,7 +214,9 @@ def import_batch(
     return report
 
 
-def _dispatch(session: Session, tuban: Tuban, cases: list[Case], group: GridCell, deadline_on) -> None:
+def _dispatch(
+    session: Session, tuban: Tuban, cases: list[Case], group: GridCell, deadline_on
+) -> None:
     """Link the 图斑 to the cases covering it, or make it a 核查 task for the group's 网格员."""
     tuban.cases = cases
     if cases:

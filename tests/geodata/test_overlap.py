@@ -94,3 +94,20 @@ def test_many_polygons_are_matched_through_the_index():
 
     pairs = set(zip(i.tolist(), j.tolist(), strict=True))
     assert {(k, k) for k in range(2000)} <= pairs  # each 图斑 holds its own quarter-size parcel
+
+
+def test_distance_and_bearing_to_a_polygon_are_geodesic():
+    from pyproj import Geod
+
+    from geodata.nearby import bearing_to_deg, distance_to_m
+
+    parcel = square(0, 0)
+    # 40 m due north of the parcel's north edge, on its middle meridian.
+    lon = LON + 0.5 * D
+    lat_edge = LAT + D
+    lon2, lat2, _ = Geod(ellps="GRS80").fwd(lon, lat_edge, 0, 40.0)
+
+    assert distance_to_m(lon2, lat2, parcel) == pytest.approx(40.0, abs=0.05)
+    assert bearing_to_deg(lon2, lat2, parcel) == pytest.approx(180.0, abs=0.01)
+    assert distance_to_m(lon, LAT + 0.5 * D, parcel) == 0.0
+    assert bearing_to_deg(lon, LAT + 0.5 * D, parcel) is None
