@@ -129,8 +129,11 @@ def import_batch(
     actor: User | None = None,
     zip_limits: dict | None = None,
     max_vertices: int = 20000,
+    filename: str | None = None,
 ) -> ImportReport:
     """Import a 图斑 file as batch `batch_name` of `town` (None: the county); the caller commits.
+
+    `path` is a path or an uploaded file's stream (then `filename` is the name it came with).
 
     Raises GeodataError or InvalidInput, before anything is written, when the file cannot be read,
     has no number field, or none of its 图斑 lies in the grid (a wrong CRS, most likely).
@@ -139,7 +142,12 @@ def import_batch(
     if not batch_name:
         raise InvalidInput("tuban_batch_name", "请填写批次名称", "Give the batch a name")
     rows, refused = read_tuban_file(
-        path, id_field=id_field, crs=crs, zip_limits=zip_limits or {}, max_vertices=max_vertices
+        path,
+        id_field=id_field,
+        crs=crs,
+        zip_limits=zip_limits or {},
+        max_vertices=max_vertices,
+        filename=filename,
     )
     report = ImportReport(batch_name, refused=list(refused))
     begin_write(session)
@@ -162,7 +170,9 @@ def import_batch(
             "No 图斑 of the batch lies in the area: the CRS may be wrong (give --crs), "
             "or the batch belongs to another town",
         )
-    batch = _batch(session, batch_name, deadline_on, town, actor, Path(str(path)).name)
+    batch = _batch(
+        session, batch_name, deadline_on, town, actor, (filename or Path(str(path)).name)[:255]
+    )
     session.flush()
     cases = _candidate_cases(session, [row for row, _ in placed]) if placed else []
     i, j = matching_pairs([row.geom for row, _ in placed], [c.geom for c in cases])

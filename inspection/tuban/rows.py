@@ -184,11 +184,17 @@ def check_rows(
 
 
 def read_tuban_file(
-    path, *, id_field: str | None, crs: str | None, zip_limits: dict, max_vertices: int
+    path,
+    *,
+    id_field: str | None,
+    crs: str | None,
+    zip_limits: dict,
+    max_vertices: int,
+    filename: str | None = None,
 ) -> tuple[list[TubanRow], list[Refusal]]:
     """Read a 图斑 file (zipped Shapefile, GeoPackage, GeoJSON; any CRS) and check its rows.
 
     Raises GeodataError when the file cannot be read and InvalidInput when no number field is found.
     """
-    frame = read_vector(path, way=TUBAN_IMPORT, crs=crs, **zip_limits)
+    frame = read_vector(path, way=TUBAN_IMPORT, filename=filename, crs=crs, **zip_limits)
     return check_rows(frame, id_field, max_vertices)
