@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from geodata.overlap import largest_part, matching_pairs
 from inspection.accounts.models import User
 from inspection.cases.models import Case
-from inspection.cases.records import default_responsible
+from inspection.cases.records import default_responsibles
 from inspection.db import begin_write
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
@@ -185,6 +185,21 @@ def import_batch(
         v.id: v.parent_id
         for v in session.scalars(select(GridCell).where(GridCell.id.in_(villages)))
     }
+    responsible = default_responsibles(session, [g.id for _, g in placed])
+    with session.no_autoflush:
+        _store(report, placed, existing, linked, responsible, town_of, batch, deadline_on, session)
+    report.refused.sort(key=lambda r: r.row)
+    report.items += [
+        {"id": r.number, "outcome": "refused", "group": None, "cases": []} for r in report.refused
+    ]
+    session.flush()
+    return report
+
+
+def _store(
+    report, placed, existing, linked, responsible, town_of, batch, deadline_on, session
+) -> None:
+    """Create or update each placed row's 图斑 and count it in the report."""
     for position, (row, group) in enumerate(placed):
         tuban = existing.get(row.number)
         if tuban is not None and _same_shape(tuban.geom, row.geom):
@@ -201,7 +216,7 @@ def import_batch(
             tuban.repaired, tuban.attributes = row.repaired, row.attributes
             tuban.group_id, tuban.village_id = group.id, group.parent_id
             tuban.town_id = town_of.get(group.parent_id)
-            _dispatch(session, tuban, linked.get(position, []), group, deadline_on)
+            _dispatch(tuban, linked.get(position, []), responsible.get(group.id), deadline_on)
         if row.repaired:
             report.repaired.append(row.number)
         if tuban.outcome == "task" and tuban.due_on != deadline_on and tuban.status == "pending":
@@ -216,21 +231,12 @@ def import_batch(
                 "cases": [c.id for c in tuban.cases],
             }
         )
-    report.refused.sort(key=lambda r: r.row)
-    report.items += [
-        {"id": r.number, "outcome": "refused", "group": None, "cases": []} for r in report.refused
-    ]
-    session.flush()
-    return report
 
 
-def _dispatch(
-    session: Session, tuban: Tuban, cases: list[Case], group: GridCell, deadline_on
-) -> None:
+def _dispatch(tuban: Tuban, cases: list[Case], member: User | None, deadline_on) -> None:
     """Link the 图斑 to the cases covering it, or make it a 核查 task for the group's 网格员."""
     tuban.cases = cases
     if cases:
         tuban.outcome, tuban.assignee, tuban.due_on = "linked", None, None
     else:
-        tuban.outcome, tuban.due_on = "task", deadline_on
-        tuban.assignee = default_responsible(session, group.id)
+        tuban.outcome, tuban.due_on, tuban.assignee = "task", deadline_on, member
