@@ -31,7 +31,7 @@ def test_a_polygon_matches_when_it_shares_30_percent_of_the_smaller_area():
     assert list(zip(i, j, strict=True)) == [(0, 1), (0, 2)]
 
 
-def test_the_share_is_geodesic_not_of_degrees():
+def test_31_percent_matches_and_29_percent_does_not_in_geodesic_area():
     # At 23° N a degree of longitude is shorter than one of latitude; 30 % must hold in m².
     tuban = square(0, 0)
     case = square(0.7, 0)
