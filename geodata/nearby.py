@@ -40,3 +40,22 @@ def bearing_to_deg(lon_deg: float, lat_deg: float, geom) -> float | None:
     _, target = nearest_points(shapely.Point(lon_deg, lat_deg), geom)
     forward, _, _ = _GEOD.inv(lon_deg, lat_deg, target.x, target.y)
     return forward % 360.0
+
+
+def same_ground(geom, others, *, radius_m: float = 50.0) -> list[bool]:
+    """Whether each of `others` lies on the same ground as `geom` (all lon/lat EPSG:4326).
+
+    Two polygons are on the same ground when they share area; when either is a point, when they
+    are within `radius_m` metres of each other (geodesic, GRS80).
+    """
+    answers = []
+    areal = geom.geom_type in ("Polygon", "MultiPolygon")
+    for other in others:
+        if areal and other.geom_type in ("Polygon", "MultiPolygon"):
+            answers.append(geom.intersection(other).area > 0)
+            continue
+        point, shape = (geom, other) if geom.geom_type == "Point" else (other, geom)
+        if point.geom_type != "Point":
+            point = point.representative_point()
+        answers.append(distance_to_m(point.x, point.y, shape) <= radius_m)
+    return answers

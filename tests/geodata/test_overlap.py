@@ -111,3 +111,19 @@ def test_distance_and_bearing_to_a_polygon_are_geodesic():
     assert bearing_to_deg(lon2, lat2, parcel) == pytest.approx(180.0, abs=0.01)
     assert distance_to_m(lon, LAT + 0.5 * D, parcel) == 0.0
     assert bearing_to_deg(lon, LAT + 0.5 * D, parcel) is None
+
+
+def test_same_ground_is_50_m_for_points_and_shared_area_for_polygons():
+    from pyproj import Geod
+
+    from geodata.nearby import same_ground
+
+    geod = Geod(ellps="GRS80")
+    here = Point(LON, LAT)
+    near = Point(*geod.fwd(LON, LAT, 90, 45.0)[:2])
+    far = Point(*geod.fwd(LON, LAT, 90, 55.0)[:2])
+    parcel = square(0, 0)
+
+    assert same_ground(here, [near, far]) == [True, False]
+    assert same_ground(parcel, [square(0.9, 0), square(1.0, 0), square(3, 0)]) == [True, False, False]
+    assert same_ground(parcel, [Point(LON - 0.0004, LAT)]) == [True]  # a point ~41 m west of it
