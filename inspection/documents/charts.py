@@ -62,7 +62,8 @@ def monthly_chart_png(
     if title:
         axes.set_title(_label(title), **text)
     axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.set_ylim(bottom=0)
+    highest = max((max(values) for _label, values in series), default=0)
+    axes.set_ylim(0, max(highest * 1.15, 1))  # an empty year still has an axis from 0 to 1
     axes.grid(axis="y", alpha=0.3)
     if series:
         axes.legend(prop={"family": text["fontfamily"]} if text else None, frameon=False)
