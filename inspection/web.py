@@ -163,3 +163,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(patrol_views.bp)
     patrol_links.init_app(app)
+
+    from inspection.documents import views as document_views
+
+    app.register_blueprint(document_views.bp)

@@ -97,6 +97,7 @@ ROWS = [
     # Anyone may report inside his grid; the neighbouring 网格员 is refused outside his own.
     Row("cases.new_case", "POST", "/cases/new/issue", everyone(303, **OUTSIDE), REPORT),
     Row("cases.detail", "GET", "/cases/{case}", everyone(200, **HIDDEN)),
+    Row("documents.notice", "GET", "/cases/{case}/notice.docx", everyone(200, **HIDDEN)),
     # Correcting a report: its 网格员, the village head and above, not the officer (who acts on it).
     # Moving a case (its place): supervisors, the county and admins, not field staff or officers.
     Row(
