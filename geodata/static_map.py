@@ -215,6 +215,12 @@ def town_map_png(
         shapes = frame[~frame.geometry.geom_type.isin(["Point", "MultiPoint"]).to_numpy()]
         label = LEGEND_ZH[key][0]
         canvas.layer(shapes, label, color=colour, edgecolor=colour, linewidth=0.6)
+        if key == "demolished" and len(shapes):
+            # A footprint of a few hundred m² is a dot at town scale: a marker shows where it was.
+            marks = gpd.GeoDataFrame(
+                geometry=shapes.geometry.representative_point(), crs=shapes.crs
+            )
+            points = gpd.GeoDataFrame(geometry=[*points.geometry, *marks.geometry], crs=shapes.crs)
         canvas.layer(points, None if len(shapes) else label, color=colour, markersize=14)
     canvas.frame_to(bounds, margin=0.04)
     return canvas.png()
@@ -260,8 +266,6 @@ def case_locator_png(
     if case_geom.geom_type in ("Point", "MultiPoint"):
         canvas.layer(case, LEGEND_ZH["case"][0], color=CASE, markersize=60, marker="*")
     else:
-        canvas.layer(
-            case, LEGEND_ZH["case"][0], color=CASE, edgecolor=CASE, linewidth=1.2
-        )
+        canvas.layer(case, LEGEND_ZH["case"][0], color=CASE, edgecolor=CASE, linewidth=1.2)
     canvas.frame_to(view, margin=0.08)
     return canvas.png()

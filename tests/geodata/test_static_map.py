@@ -113,3 +113,9 @@ def test_locator_of_a_case_outside_the_grid():
 def test_locator_refuses_an_empty_geometry():
     with pytest.raises(ValueError, match="no geometry"):
         case_locator_png(shapely.Point())
+
+
+def test_a_small_demolished_footprint_still_shows_at_town_scale():
+    # About 5 m × 5.5 m on a 4 km wide picture: under one pixel as a polygon, a marker as well.
+    tiny = gpd.GeoDataFrame(geometry=[shapely.box(113.305, 23.105, 113.30505, 23.10505)], crs=4326)
+    assert _pixels(town_map_png(VILLAGES, tiny, None), DEMOLISHED) > 20
