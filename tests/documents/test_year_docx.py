@@ -4,21 +4,26 @@ checked against the figures; the download's scope; `flask report --format docx`.
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from inspection import db
+from inspection.accounts.models import User
 from inspection.documents.blocks import cell_text
 from inspection.documents.downloads import DOCX_MIMETYPE
 from inspection.ops.demo import load_demo
 from inspection.ops.demo_county import COUNTY_USER, load_demo_county
+from inspection.patrols.recording import add_batch
 from inspection.reporting.figures import year_figures
 from inspection.reporting.year_docx import (
     AREA_HEADER,
     NO_SUMMARY,
+    PATROL_HEADER,
     area_row,
     build_year_report,
     patrol_rows,
     year_report_content,
 )
+from tests.cases.test_report_forms import seed_town
 from tests.conftest import login, migrated_app
 from tests.documents.support import east_asia_fonts, reopen, table_texts
 
@@ -173,3 +178,30 @@ def test_county_report_has_a_row_per_town_and_one_town_on_request(county_app, tm
     assert one_doc.paragraphs[0].text == f"{town['town']}2022年度网格化巡查执法工作总结"
     assert table_texts(one_doc.tables[0])[1:] == _expected_rows(town)
     assert town["summary_zh"] in [p.text for p in one_doc.paragraphs]
+
+
+def test_a_year_with_patrols_has_their_section_and_table(db_url, tmp_path):
+    app = migrated_app(tmp_path, DATABASE_URL=db_url)
+    try:
+        seed_town(app)
+        with app.app_context():
+            s = db.session()
+            walker = s.scalar(select(User).where(User.username == "wgy_a1"))
+            fixes = [
+                [113.001, 30.001 + i * 1e-4, 1714955400000 + 10_000 * i, 5.0] for i in range(30)
+            ]
+            add_batch(s, walker, "doc-patrol-0001", "b-0000001", fixes, app.config)
+            s.commit()
+        content = _content(app, 2024)
+        document = reopen(build_year_report(content))
+    finally:
+        app.extensions["db_engine"].dispose()
+
+    patrols = content["patrols"]
+    assert patrols["patrols"] == 1
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert "三、巡查情况" in headings
+    expected = [[cell_text(v) for v in row] for row in patrol_rows(patrols)]
+    assert table_texts(document.tables[1])[0] == PATROL_HEADER
+    assert table_texts(document.tables[1])[1:] == expected
+    assert expected[-1][:2] == ["合计", "1"]
