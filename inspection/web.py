@@ -166,3 +166,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(tuban_views.bp)
     patrol_links.init_app(app)
+
+    from inspection.documents import views as document_views
+
+    app.register_blueprint(document_views.bp)
