@@ -154,6 +154,14 @@ ROWS = [
         everyone(303, own_group=403, officer=403, **HIDDEN, **READ_ONLY),
         {"note": "重复上报", "expected_version": "1"},  # the version the case page shows
     ),
+    # 延期: supervisors, the county and admins; the seeded case is a report with no deadline (409).
+    Row(
+        "actions.extend",
+        "POST",
+        "/cases/{case}/extend",
+        everyone(403, supervisor=409, admin=409, county=409, **HIDDEN),
+        {"deadline_on": "2099-01-01", "reason": "天气原因", "expected_version": "1"},
+    ),
     Row("dashboard.index", "GET", "/dashboard", everyone(200)),
     Row("dashboard.report", "GET", "/report?year=2026", everyone(200)),
     Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
