@@ -163,3 +163,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(patrol_views.bp)
     patrol_links.init_app(app)
+
+    from inspection.bulletins import views as bulletin_views
+
+    app.register_blueprint(bulletin_views.bp)

@@ -163,6 +163,19 @@ ROWS = [
         {"deadline_on": "2099-01-01", "reason": "天气原因", "expected_version": "1"},
     ),
     Row("dashboard.index", "GET", "/dashboard", everyone(200)),
+    # The monthly 通报: the town's supervisors (their own town), the county and admins; 404 to others.
+    Row(
+        "bulletins.page",
+        "GET",
+        "/bulletins/?month=2026-01",
+        everyone(404, supervisor=200, admin=200, county=200, other_town=200),
+    ),
+    Row(
+        "bulletins.xlsx",
+        "GET",
+        "/bulletins/bulletin.xlsx?month=2026-01&town=PG",
+        everyone(404, supervisor=200, admin=200, county=200),  # another town's code: 404
+    ),
     Row("dashboard.report", "GET", "/report?year=2026", everyone(200)),
     Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
     Row("dashboard.towns", "GET", "/towns?year=2026", everyone(404, admin=200, county=200)),
