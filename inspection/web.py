@@ -167,3 +167,7 @@ def init_app(app: Flask) -> None:
     from inspection.bulletins import views as bulletin_views
 
     app.register_blueprint(bulletin_views.bp)
+
+    from inspection.documents import views as document_views
+
+    app.register_blueprint(document_views.bp)

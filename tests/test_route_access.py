@@ -97,6 +97,7 @@ ROWS = [
     # Anyone may report inside his grid; the neighbouring 网格员 is refused outside his own.
     Row("cases.new_case", "POST", "/cases/new/issue", everyone(303, **OUTSIDE), REPORT),
     Row("cases.detail", "GET", "/cases/{case}", everyone(200, **HIDDEN)),
+    Row("documents.notice", "GET", "/cases/{case}/notice.docx", everyone(200, **HIDDEN)),
     # Correcting a report: its 网格员, the village head and above, not the officer (who acts on it).
     # Moving a case (its place): supervisors, the county and admins, not field staff or officers.
     Row(
@@ -178,6 +179,13 @@ ROWS = [
     ),
     Row("dashboard.report", "GET", "/report?year=2026", everyone(200)),
     Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
+    # The Word year report: for whoever sees a whole town (his town; the county the county).
+    Row(
+        "dashboard.report_docx",
+        "GET",
+        "/report.docx?year=2026",
+        everyone(200, own_group=404, other_group=404, village_head=404),
+    ),
     Row("dashboard.towns", "GET", "/towns?year=2026", everyone(404, admin=200, county=200)),
     Row("dashboard.ledger", "GET", "/ledgers/issue.csv", everyone(200)),
     # /map sends each user to his start: field staff their group's or village's map, a town's

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     from inspection.accounts.tokens import api_token_command
     from inspection.bulletins.commands import bulletin_command
     from inspection.cases.ledger_import import import_cases_command
+    from inspection.documents.commands import notice_command
     from inspection.grid.commands import county_command, import_grid_command
     from inspection.ops.backup import backup_command
     from inspection.ops.restore import restore_command
@@ -90,5 +91,6 @@ def init_app(app: Flask) -> None:
         purge_patrols_command,
         import_tuban_command,
         bulletin_command,
+        notice_command,
     ):
         app.cli.add_command(command)

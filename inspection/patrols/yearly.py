@@ -16,14 +16,22 @@ from inspection.patrols.assessment import month_end
 from inspection.patrols.stats import period_stats, town_groups
 
 
-def year_patrol_figures(session: Session, year: int, viewer: User, radius_m: float) -> dict:
-    """The year's patrols, km, hours and each village's mean monthly coverage, for what the viewer sees."""
+def year_patrol_figures(
+    session: Session, year: int, viewer: User | None, radius_m: float, *, towns=None
+) -> dict:
+    """The year's patrols, km, hours and each village's mean monthly coverage, for what the viewer sees.
+
+    With no viewer (a command, a document): every village of `towns` (town cells; None: all towns).
+    """
     today = clock.town_today()
-    wide = viewer.role in ("supervisor", "county", "admin", "officer")
-    towns = visible_towns(session, viewer) if wide else None
-    own = {c.id for c in viewer.cells if c.level == "village"} | {
-        c.parent_id for c in viewer.cells if c.level == "group"
-    }
+    if viewer is None:
+        wide, own = True, set()
+    else:
+        wide = viewer.role in ("supervisor", "county", "admin", "officer")
+        towns = visible_towns(session, viewer) if wide else None
+        own = {c.id for c in viewer.cells if c.level == "village"} | {
+            c.parent_id for c in viewer.cells if c.level == "group"
+        }
     last_month = 12 if year < today.year else (today.month if year == today.year else 0)
     groups = town_groups(session, towns)  # once for the year and its months
     whole = period_stats(

@@ -69,14 +69,17 @@ def scoped_figures(figures: dict, user: User) -> dict:
     return {"year": figures["year"], "town": figures["town"], "villages": villages}
 
 
-def monthly_series(session: Session, year: int, user: User | None = None) -> dict:
+def monthly_series(session: Session, year: int, user: User | None = None, *, town_ids=None) -> dict:
     """Found and fixed counts per month of a year, per kind, in cases the user may see.
 
     The same rules as figures.year_figures: found = found_on in the year and not void; fixed =
     done/verified now with the last done (else verified) day in the year. Two grouped queries.
+    `town_ids` keeps the cases of those towns only (None: all the user sees).
     """
     start, end = date(year, 1, 1), date(year, 12, 31)
     scope = case_scope(user) if user is not None else true()
+    if town_ids is not None:
+        scope = and_(scope, Case.town_id.in_(sorted(town_ids)))
     fixed_on = func.coalesce(Case.done_on, Case.verified_on)
     series = {kind: {"found": [0] * 12, "fixed": [0] * 12} for kind in KINDS}
     queries = {

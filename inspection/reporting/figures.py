@@ -454,16 +454,27 @@ def _this_year() -> int:
 @with_appcontext
 @click.option("--year", type=int, help="Calendar year (default: this year in TOWN_TIMEZONE)")
 @click.option(
-    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "docx"]),
+    default="text",
+    show_default=True,
 )
 @click.option("--groups", is_flag=True, help="JSON: add each village's groups (组)")
 @click.option(
     "--town", "town_code", help="One town of the county, by its code (default: the whole county)"
 )
-def report_command(year, output, groups, town_code) -> None:
-    """Print the year figures (拆除, 复耕, 整改 …) and the summary paragraph, of the county or one town."""
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="docx: the file to write")
+def report_command(year, output, groups, town_code, out) -> None:
+    """Print the year figures (拆除, 复耕, 整改 …) and the summary paragraph, of the county or one town.
+
+    With --format docx, write the year report as a Word document to --out.
+    """
     from inspection import db
 
+    if output == "docx":
+        _write_docx(year or _this_year(), town_code, out)
+        return
     try:
         figures = year_figures(
             db.session(), year or _this_year(), groups=groups, town_code=town_code
@@ -474,3 +485,21 @@ def report_command(year, output, groups, town_code) -> None:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
     else:
         click.echo(format_text(figures))
+
+
+def _write_docx(year: int, town_code: str | None, out: str | None) -> None:
+    """Write the year report .docx (reporting.year_docx) to `out`."""
+    from inspection import db
+    from inspection.reporting.year_docx import build_year_report, year_report_content
+
+    if not out:
+        raise click.UsageError("--format docx needs --out FILE")
+    radius_m = float(current_app.config["PATROL_COVERAGE_RADIUS_M"])
+    try:
+        content = year_report_content(db.session(), year, radius_m=radius_m, town_code=town_code)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.message("zh")) from None
+    data = build_year_report(content)
+    with open(out, "wb") as handle:
+        handle.write(data)
+    click.echo(f"{out}: {len(data):,} bytes")

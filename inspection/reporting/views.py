@@ -7,8 +7,9 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask_login import current_user, login_required
 
 from inspection import clock, db
-from inspection.cases.access import sees_all, sees_whole_town, town_ids
+from inspection.cases.access import sees_all, sees_whole_town, town_ids, visible_towns
 from inspection.cases.deadlines import overdue_cases
+from inspection.documents.downloads import docx_response
 from inspection.patrols.yearly import year_patrol_figures
 from inspection.reporting.dashboard_data import (
     LEDGER_TYPES,
@@ -22,6 +23,7 @@ from inspection.reporting.dashboard_data import (
 from inspection.reporting.exports import FORMAT_CHOICES, KIND_CHOICES, export_cases
 from inspection.reporting.figures import year_figures
 from inspection.reporting.ranking import SORTS, town_ranking
+from inspection.reporting.year_docx import build_year_report, report_filename, year_report_content
 
 bp = Blueprint("dashboard", __name__)
 
@@ -80,6 +82,32 @@ def report():
         db.session(), year, current_user, float(current_app.config["PATROL_COVERAGE_RADIUS_M"])
     )
     return render_template("reporting/report.html", **_page_context(year), patrols=patrols)
+
+
+@bp.route("/report.docx")
+@login_required
+def report_docx():
+    """The year report as a Word document: the user's town, or for the county the county or ?town=.
+
+    Only for users who see a whole town (404 for village heads and 网格员, as for another town).
+    """
+    year = _year()
+    if not sees_whole_town(current_user):
+        abort(404)
+    session = db.session()
+    code = request.args.get("town") or None
+    towns = town_ids(current_user)
+    if code is not None and code not in {t.code for t in visible_towns(session, current_user)}:
+        abort(404)
+    content = year_report_content(
+        session,
+        year,
+        radius_m=float(current_app.config["PATROL_COVERAGE_RADIUS_M"]),
+        town_code=code,
+        town_ids=None if code is not None else towns,
+    )
+    name, ascii_name = report_filename(content["figures"])
+    return docx_response(build_year_report(content), name, fallback=ascii_name)
 
 
 @bp.route("/report.json")
