@@ -177,6 +177,12 @@ ROWS = [
         "/bulletins/bulletin.xlsx?month=2026-01&town=PG",
         everyone(404, supervisor=200, admin=200, county=200),  # another town's code: 404
     ),
+    Row(
+        "bulletins.docx",
+        "GET",
+        "/bulletins/bulletin.docx?month=2026-01",
+        everyone(404, supervisor=200, admin=200, county=200, other_town=200),
+    ),
     Row("dashboard.report", "GET", "/report?year=2026", everyone(200)),
     Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
     # The Word year report: for whoever sees a whole town (his town; the county the county).

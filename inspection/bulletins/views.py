@@ -8,9 +8,11 @@ from flask_login import current_user, login_required
 
 from inspection import clock, db
 from inspection.bulletins.bulletin import build_bulletin
+from inspection.bulletins.docx import build_bulletin_docx
 from inspection.bulletins.text_zh import percent
 from inspection.bulletins.xlsx import FIGURES, write_bulletin_xlsx
 from inspection.cases.access import town_ids
+from inspection.documents.downloads import docx_response
 from inspection.errors import DomainError, InvalidInput
 
 bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
@@ -66,3 +68,15 @@ def xlsx():
         buffer.getvalue(), content_type=XLSX_TYPE,
         headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
     )  # fmt: skip
+
+
+@bp.route("/bulletin.docx")
+@login_required
+def docx():
+    """The month's bulletin as a Word document."""
+    bulletin = _bulletin()
+    return docx_response(
+        build_bulletin_docx(bulletin),
+        f"网格巡查通报{bulletin['month']}.docx",
+        fallback=f"bulletin-{bulletin['month']}.docx",
+    )

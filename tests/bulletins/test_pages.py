@@ -116,3 +116,28 @@ def test_cli_json_and_errors(app, county, tmp_path):
     assert future.exit_code != 0 and "尚未开始" in future.output
     assert bad.exit_code != 0 and "YYYY-MM" in bad.output
     assert written.exit_code == 0 and out.stat().st_size > 0
+
+
+def test_the_docx_reopens_with_title_paragraph_tables_and_lists(app, county, tmp_path):
+    from tests.documents.support import east_asia_fonts, reopen, table_texts
+
+    response = client_of(app, "zhangzhen").get("/bulletins/bulletin.docx?month=2026-01")
+    assert response.status_code == 200
+    document = reopen(response.data)
+    texts = [p.text for p in document.paragraphs]
+
+    assert texts[0] == "平岗镇2026年1月网格巡查工作通报"
+    assert texts[1].startswith("1月，全镇共发现问题1个")
+    villages, members = document.tables
+    assert table_texts(villages)[0][:4] == ["村", "发现(个)", "整改完成(个)", "结案率"]
+    total = table_texts(villages)[-1]
+    assert total[0] == "合计" and total[1] == "1" and total[5] == "—"  # 返工率: nothing rectified
+    assert table_texts(members)[0][:2] == ["网格员", "村"]
+    assert any(t.startswith("红榜（村）：") for t in texts)
+    assert all(font for font in east_asia_fonts(document))
+    out = tmp_path / "b.docx"
+    written = app.test_cli_runner().invoke(
+        args=["bulletin", "--month", "2026-01", "--format", "docx", "--out", str(out)]
+    )
+    assert written.exit_code == 0, written.output
+    assert reopen(out.read_bytes()).paragraphs[0].text.endswith("网格巡查工作通报")
