@@ -167,6 +167,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(tuban_views.bp)
     patrol_links.init_app(app)
 
+    from inspection.bulletins import views as bulletin_views
+
+    app.register_blueprint(bulletin_views.bp)
+
     from inspection.documents import views as document_views
 
     app.register_blueprint(document_views.bp)

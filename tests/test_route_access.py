@@ -160,7 +160,34 @@ ROWS = [
         everyone(303, own_group=403, officer=403, **HIDDEN, **READ_ONLY),
         {"note": "重复上报", "expected_version": "1"},  # the version the case page shows
     ),
+    # 延期: supervisors, the county and admins; the seeded case is a report with no deadline (409).
+    Row(
+        "actions.extend",
+        "POST",
+        "/cases/{case}/extend",
+        everyone(403, supervisor=409, admin=409, county=409, **HIDDEN),
+        {"deadline_on": "2099-01-01", "reason": "天气原因", "expected_version": "1"},
+    ),
     Row("dashboard.index", "GET", "/dashboard", everyone(200)),
+    # The monthly 通报: the town's supervisors (their own town), the county and admins; 404 to others.
+    Row(
+        "bulletins.page",
+        "GET",
+        "/bulletins/?month=2026-01",
+        everyone(404, supervisor=200, admin=200, county=200, other_town=200),
+    ),
+    Row(
+        "bulletins.xlsx",
+        "GET",
+        "/bulletins/bulletin.xlsx?month=2026-01&town=PG",
+        everyone(404, supervisor=200, admin=200, county=200),  # another town's code: 404
+    ),
+    Row(
+        "bulletins.docx",
+        "GET",
+        "/bulletins/bulletin.docx?month=2026-01",
+        everyone(404, supervisor=200, admin=200, county=200, other_town=200),
+    ),
     Row("dashboard.report", "GET", "/report?year=2026", everyone(200)),
     Row("dashboard.report_json", "GET", "/report.json?year=2026", everyone(200)),
     # The Word year report: for whoever sees a whole town (his town; the county the county).

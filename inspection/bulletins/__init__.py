@@ -1,1 +1,1 @@
-"""The monthly 通报: per-village and per-网格员 figures, rates and 红黑榜 rankings (issue 19)."""
+"""The monthly 通报: per 村 and per 网格员 rates, 红黑榜, the paragraph, the page and downloads."""

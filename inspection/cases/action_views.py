@@ -27,6 +27,7 @@ from inspection.cases import workflow
 from inspection.cases.access import can_see, case_or_404
 from inspection.cases.case_map import case_map
 from inspection.cases.deadlines import deadline_light, is_overdue
+from inspection.cases.extension import extend_deadline, may_extend
 from inspection.cases.forms import read_geometry
 from inspection.cases.models import Case, Photo
 from inspection.cases.permissions import INPUTS, RIGHTS, Action, officer_choices
@@ -108,6 +109,7 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         "redraw_offered": any("geometry" in a.needs and not a.blocked_zh for a in actions),
         "local_time": clock.local_time,
         "editable": may_edit(current_user, case),
+        "extendable": may_extend(current_user, case),
         "movable": may_move(current_user, case),
     }
 
@@ -228,4 +230,29 @@ def act(case_id: int, key: str):
     except DomainError as exc:
         return _refused(case_id, key, exc)
     flash(_("Done: %(action)s", action=label), "success")
+    return redirect(url_for("cases.detail", case_id=case_id), code=303)
+
+
+@bp.post("/cases/<int:case_id>/extend")
+@login_required
+def extend(case_id: int):
+    """延期: move the case's deadline later with a reason (supervisor, county, admin); 303 back."""
+    session = db.session()
+    db.begin_write(session)
+    case = case_or_404(session, case_id, current_user)
+    try:
+        form = request.form
+        extend_deadline(
+            session,
+            case,
+            current_user,
+            deadline_on=_date(form.get("deadline_on", ""), "新的整改期限", "new deadline"),
+            reason=form.get("reason", ""),
+            expected_version=form.get("expected_version", ""),
+            today=clock.town_today(),
+        )
+        session.commit()
+    except DomainError as exc:
+        return _refused(case_id, "extend", exc)
+    flash(_("Deadline extended."), "success")
     return redirect(url_for("cases.detail", case_id=case_id), code=303)

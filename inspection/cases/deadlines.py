@@ -147,7 +147,11 @@ def assignment_deadline(
 def started_on(case: Case) -> date:
     """The day the allowed time started: the last assignment, else the day the case was found."""
     for change in reversed(case.history):
-        if change.to_status == "assigned":
+        # A deadline extension (cases.extension) keeps the status: it starts no new allowed time.
+        if (
+            change.to_status == "assigned"
+            and (change.details or {}).get("action") != "extend_deadline"
+        ):
             return change.on
     return case.found_on
 

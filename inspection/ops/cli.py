@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     from inspection.accounts.commands import create_user_command
     from inspection.accounts.tokens import api_token_command
+    from inspection.bulletins.commands import bulletin_command
     from inspection.cases.ledger_import import import_cases_command
     from inspection.documents.commands import notice_command
     from inspection.grid.commands import county_command, import_grid_command
@@ -89,6 +90,7 @@ def init_app(app: Flask) -> None:
         patrol_stats_command,
         purge_patrols_command,
         import_tuban_command,
+        bulletin_command,
         notice_command,
     ):
         app.cli.add_command(command)

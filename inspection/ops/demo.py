@@ -42,6 +42,10 @@ OFFICERS = (
     ("zhaomin", "赵敏", "42060022003"),
     ("huangtao", "黄涛", "42060022004"),
 )
+# The rest of the town's certified enforcement staff (综合执法办, 司法所, 国土所 …): with the four officers
+# above, 14 hold a certificate valid in 2022 (the seed summary: "其中有14名执法人员取得行政执法证").
+# They sign no demo case, so the scripted cases and their random draws stay as they were.
+CERTIFIED_STAFF = tuple((f"zfry{n:02d}", f"42060022{n + 4:03d}") for n in range(1, 11))
 SUPERVISOR = ("zhangzhen", "张振")
 ADMIN = ("admin", "系统管理员")
 
@@ -55,6 +59,7 @@ class Staff:
     officers: list[User]
     heads: dict[str, User] = field(default_factory=dict)
     members: dict[str, User] = field(default_factory=dict)
+    certified: list[User] = field(default_factory=list)  # certified staff who sign no demo case
 
 
 def member_username(group_code: str) -> str:
@@ -73,6 +78,7 @@ def demo_usernames(village_codes: list[str], group_codes: list[str]) -> list[str
         ADMIN[0],
         SUPERVISOR[0],
         *(o[0] for o in OFFICERS),
+        *(c[0] for c in CERTIFIED_STAFF),
         *(head_username(c) for c in sorted(village_codes)),
         *(member_username(c) for c in sorted(group_codes)),
     ]
@@ -160,6 +166,11 @@ def create_staff(session: Session, cells: dict[str, GridCell], today: date) -> S
             staff.heads[code] = user(head_username(code), people.name(), "grid_member", cell)
         elif cell.level == "group":
             staff.members[code] = user(member_username(code), people.name(), "grid_member", cell)
+    # Drawn after everyone else, so that the names and phones of the others stay as they were.
+    staff.certified = [
+        user(username, people.name(), "officer", cert_number=cert, cert_expires_on=valid_until)
+        for username, cert in CERTIFIED_STAFF
+    ]
     session.flush()
     return staff
 
@@ -350,6 +361,10 @@ def load_demo(session: Session, *, today: date | None = None) -> dict:
         "logins": {name: DEMO_PASSWORD for name in logins},
         "created": True,
         "cells": len(cells),
-        "users": 2 + len(staff.officers) + len(staff.heads) + len(staff.members),
+        "users": 2
+        + len(staff.officers)
+        + len(staff.certified)
+        + len(staff.heads)
+        + len(staff.members),
         "cases": n_cases,
     }

@@ -163,7 +163,8 @@ def _town_cases(session: Session, cells: dict, staff: demo.Staff, number: int, t
 def _tie_town_staff(session: Session) -> None:
     """Tie 平岗镇's untied officers to it: with several towns an untied officer would see nothing."""
     town = session.scalar(select(GridCell).where(GridCell.code == demo.TOWN_CODE))
-    for username, _name, _cert in demo.OFFICERS:
+    usernames = [o[0] for o in demo.OFFICERS] + [c[0] for c in demo.CERTIFIED_STAFF]
+    for username in usernames:
         officer = session.scalar(select(User).where(User.username == username))
         if officer is not None and not officer.cells:
             officer.cells = [town]

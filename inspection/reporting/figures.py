@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session, aliased
 from inspection.cases.models import Case, StatusChange
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
+from inspection.reporting.staffing import staffing
 from inspection.reporting.summary_zh import we_of, year_summary
 from inspection.vocab import ENVIRONMENT_CATEGORIES, M2_PER_MU, STATUS_GROUPS
 
@@ -269,8 +270,8 @@ class _Folded:
         return entries
 
 
-def _town_entry(folded: _Folded, cells, town, year: int, *, groups: bool) -> dict:
-    """One town's figures as a town report gives them: totals, villages, its paragraph."""
+def _town_entry(folded: _Folded, cells, town, year: int, *, groups: bool, staff: dict) -> dict:
+    """One town's figures as a town report gives them: totals, villages, staffing, its paragraph."""
     figures = folded.by_town.get(town.id, empty_figures())
     villages = [c for c in cells if c.level == "village" and c.parent_id == town.id]
     entry = {
@@ -278,8 +279,9 @@ def _town_entry(folded: _Folded, cells, town, year: int, *, groups: bool) -> dic
         "name": town.name,
         **figures,
         "villages": folded.villages(cells, villages, groups=groups, outside=False),
+        **staff[town.id],
     }
-    entry["summary_zh"] = year_summary({"year": year, **figures}, we=we_of(town.name))
+    entry["summary_zh"] = year_summary({"year": year, **entry}, we=we_of(town.name))
     return entry
 
 
@@ -318,6 +320,7 @@ def year_figures(
         chosen = towns
     whole = len(towns) <= 1 or len(chosen) == len(towns)
     folded = _Folded(session, year, None if whole else [t.id for t in chosen], groups=groups)
+    staff = staffing(session, year, cells)
 
     if len(towns) <= 1 or len(chosen) == 1:
         # One town, given as today: every village of it (of the whole grid when it is the only
@@ -331,6 +334,7 @@ def year_figures(
             "town": town_name,
             **figures,
             "villages": folded.villages(cells, villages, groups=groups, outside=whole),
+            **staff[None if whole or town is None else town.id],
         }
         result["summary_zh"] = year_summary(result, we=we_of(town_name))
         return result
@@ -344,10 +348,23 @@ def year_figures(
         "town": name,
         **folded.total,
         "villages": folded.villages(cells, villages, groups=groups, outside=whole),
-        "towns": [_town_entry(folded, cells, t, year, groups=groups) for t in chosen],
+        "towns": [_town_entry(folded, cells, t, year, groups=groups, staff=staff) for t in chosen],
     }
+    if whole:
+        result.update(staff[None])
+        result["grid"] = {"towns": len(towns), **staff[None]["grid"]}
+    else:
+        result["certified_officers"] = sum(staff[t.id]["certified_officers"] for t in chosen)
+        result["grid"] = {
+            "towns": len(chosen),
+            **{k: sum(staff[t.id]["grid"][k] for t in chosen) for k in _empty_grid()},
+        }
     result["summary_zh"] = year_summary(result, we="我县") if whole else ""
     return result
+
+
+def _empty_grid() -> tuple:
+    return ("villages", "groups", "grid_members")
 
 
 def _cell(text: object, width: int) -> str:
@@ -401,6 +418,7 @@ def format_text(figures: dict) -> str:
         f"整改完成{i['superior']['rectified']}个",
         f"  巡查发现环保问题：发现{i['patrol_environment']['found']}个，"
         f"整改完成{i['patrol_environment']['rectified']}个",
+        *_staffing_lines(figures),
         "",
         "".join(
             _cell("镇" if n == 0 and figures.get("towns") else title, w)
@@ -412,6 +430,19 @@ def format_text(figures: dict) -> str:
         figures["summary_zh"] or "（本年度暂无可写入总结的数据）",
     ]
     return "\n".join(lines)
+
+
+def _staffing_lines(figures: dict) -> list[str]:
+    """The certified staff and the grid, as two lines of the text block (none without them)."""
+    if "grid" not in figures:
+        return []
+    grid = figures["grid"]
+    towns = f"{grid['towns']}个镇、" if grid.get("towns") else ""
+    return [
+        f"持证执法人员：{figures['certified_officers']}名",
+        f"网格：{towns}{grid['villages']}个村、{grid['groups']}个村民小组，"
+        f"网格员{grid['grid_members']}名",
+    ]
 
 
 def _this_year() -> int:

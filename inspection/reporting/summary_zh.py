@@ -60,11 +60,35 @@ def _patrol_sentence(found: int, rectified: int) -> str:
     return ""
 
 
+def certified_sentence(certified: int, *, we: str = "我镇") -> str:
+    """The seed's sentence of certified enforcement staff; empty when there are none."""
+    if not certified:
+        return ""
+    return f"{we}组织执法人员参加行政执法资格考试，其中有{certified}名执法人员取得行政执法证。"
+
+
+def grid_clause(grid: dict, *, whole: str = "全镇") -> str:
+    """ "全镇划分5个村、18个村民小组，配备18名网格员" (全县 … N个镇 for a county); parts at zero left out."""
+    parts = []
+    if grid.get("towns"):
+        parts.append(f"{grid['towns']}个镇")
+    if grid.get("villages"):
+        parts.append(f"{grid['villages']}个村")
+    if grid.get("groups"):
+        parts.append(f"{grid['groups']}个村民小组")
+    clause = f"{whole}划分{'、'.join(parts)}" if parts else ""
+    if grid.get("grid_members"):
+        clause += ("，" if clause else "") + f"配备{grid['grid_members']}名网格员"
+    return clause
+
+
 def year_summary(figures: dict, *, we: str = "我镇", opening: str = OPENING) -> str:
     """The paragraph of the year figures (town level), leaving out clauses whose figure is zero.
 
     E.g. "今年以来，我镇依法拆除违法建筑2处约380㎡，复耕面积约120余亩，整改完成上级反馈问题5个。
-    巡查发现环保问题4个，整改完成4个。"; an empty string when every figure is zero.
+    巡查发现环保问题4个，整改完成4个。"; an empty string when every case figure is zero. When the
+    figures carry `certified_officers` and `grid` (reporting.staffing), the certificate sentence
+    opens the paragraph and the grid clause leads the patrol sentence, as in the seed summary.
     """
     buildings, farmland = figures["illegal_buildings"], figures["farmland"]
     superior = figures["issues"]["superior"]
@@ -83,5 +107,15 @@ def year_summary(figures: dict, *, we: str = "我镇", opening: str = OPENING) -
     if superior["rectified"]:
         clauses.append(f"整改完成上级反馈问题{superior['rectified']}个")
     sentences = "，".join(clauses) + "。" if clauses else ""
-    sentences += _patrol_sentence(patrol["found"], patrol["rectified"])
-    return f"{opening}，{we}{sentences}" if sentences else ""
+    patrol_text = _patrol_sentence(patrol["found"], patrol["rectified"])
+    if not sentences and not patrol_text:
+        return ""
+    grid = grid_clause(figures.get("grid") or {}, whole="全县" if we == "我县" else "全镇")
+    if grid and patrol_text:
+        patrol_text = f"{grid}，{patrol_text}"
+    elif grid:
+        patrol_text = f"{grid}。"
+    sentences += patrol_text
+    certified = certified_sentence(figures.get("certified_officers") or 0, we=we)
+    subject = we if clauses or not grid else ""  # "今年以来，全镇划分…" reads without 我镇
+    return f"{certified}{opening}，{subject}{sentences}"

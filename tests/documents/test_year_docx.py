@@ -26,12 +26,11 @@ from inspection.reporting.year_docx import (
 from tests.cases.test_report_forms import seed_town
 from tests.conftest import login, migrated_app
 from tests.documents.support import east_asia_fonts, reopen, table_texts
+from tests.reporting.test_reports import DEMO_EXAMPLE
 
 TODAY = date(2026, 11, 20)
-PARAGRAPH = (
-    "今年以来，我镇依法拆除违法建筑2处约380㎡，复耕面积约120余亩，整改完成上级反馈问题5个。"
-    "巡查发现环保问题4个，整改完成4个。"
-)
+# The demo's complete year paragraph (with the 14 certified officers and the grid: bulletins branch).
+PARAGRAPH = DEMO_EXAMPLE
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from inspection.accounts.models import User
 from inspection.cases.models import Case, StatusChange
 from inspection.db import make_engine
 from inspection.grid.models import GridCell
-from inspection.ops.demo import DEMO_PASSWORD, load_demo
+from inspection.ops.demo import CERTIFIED_STAFF, DEMO_PASSWORD, OFFICERS, load_demo
 from inspection.vocab import ENVIRONMENT_CATEGORIES, KINDS, M2_PER_MU, STATUSES
 
 SEEDS = [2022, 7, 123]
@@ -287,7 +287,8 @@ def test_staff_cover_the_grid(demo):
         members = [u for u in cell.members if u.role == "grid_member"]
         assert len(members) == (0 if cell.level == "town" else 1), cell.code
     officers = session.scalars(select(User).where(User.role == "officer")).all()
-    assert 3 <= len(officers) <= 4 and all(o.cert_number for o in officers)
+    assert len(officers) == len(OFFICERS) + len(CERTIFIED_STAFF) == 14
+    assert all(o.cert_number for o in officers)
     assert sum(not o.cert_valid_on(town_clock.town_today()) for o in officers) == 1
     roles = dict(session.execute(select(User.username, User.role)).all())
     assert roles["zhangzhen"] == "supervisor" and roles["admin"] == "admin"

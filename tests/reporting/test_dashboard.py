@@ -20,8 +20,9 @@ from inspection.reporting.figures import year_figures
 from tests.conftest import login
 
 PARAGRAPH = (
+    "我镇组织执法人员参加行政执法资格考试，其中有14名执法人员取得行政执法证。"
     "今年以来，我镇依法拆除违法建筑2处约380㎡，复耕面积约120余亩，整改完成上级反馈问题5个。"
-    "巡查发现环保问题4个，整改完成4个。"
+    "全镇划分8个村、36个村民小组，配备36名网格员，巡查发现环保问题4个，整改完成4个。"
 )
 MEMBER = "wgy_pg01_01"
 HEAD = "cz_pg01"

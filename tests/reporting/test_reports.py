@@ -16,9 +16,16 @@ from inspection.reporting.figures import empty_figures, format_text, report_comm
 from inspection.vocab import M2_PER_MU
 
 POINT = shapely.Point(113.0005, 30.0005)
+# The hand-made grid (2 村, 3 组, nobody tied, no certificates): the grid clause, no certificate sentence.
 EXAMPLE = (
     "今年以来，我镇依法拆除违法建筑2处约380㎡，复耕面积约120余亩，整改完成上级反馈问题5个。"
-    "巡查发现环保问题4个，整改完成4个。"
+    "全镇划分2个村、3个村民小组，巡查发现环保问题4个，整改完成4个。"
+)
+# The demo town: the seed's sentences with its 14 certified officers and its grid.
+DEMO_EXAMPLE = (
+    "我镇组织执法人员参加行政执法资格考试，其中有14名执法人员取得行政执法证。"
+    "今年以来，我镇依法拆除违法建筑2处约380㎡，复耕面积约120余亩，整改完成上级反馈问题5个。"
+    "全镇划分8个村、36个村民小组，配备36名网格员，巡查发现环保问题4个，整改完成4个。"
 )
 
 
@@ -274,8 +281,12 @@ def test_json_has_exactly_the_agreed_keys(session, grid):
     figures = json.loads(json.dumps(year_figures(session, 2022), ensure_ascii=False))
 
     blocks = empty_figures()
-    assert set(figures) == {"year", "town", *blocks, "villages", "summary_zh"}
+    assert set(figures) == {
+        "year", "town", *blocks, "villages", "summary_zh", "certified_officers", "grid"
+    }  # fmt: skip
     assert (figures["year"], figures["town"]) == (2022, "平岗镇")
+    assert figures["certified_officers"] == 0
+    assert figures["grid"] == {"villages": 2, "groups": 3, "grid_members": 0}
     for area in [figures, *figures["villages"]]:
         for name, block in blocks.items():
             assert set(area[name]) == set(block)
@@ -401,4 +412,4 @@ def test_the_demo_town_gives_the_work_summary_sentence(session):
     demo.load_demo(session)
     session.commit()
 
-    assert year_figures(session, 2022)["summary_zh"] == EXAMPLE
+    assert year_figures(session, 2022)["summary_zh"] == DEMO_EXAMPLE

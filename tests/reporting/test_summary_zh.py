@@ -148,3 +148,32 @@ def test_year_summary_speaks_as_the_town():
     text = year_summary(figures(superior=1), we="我乡", opening="2021年")
 
     assert text == "2021年，我乡整改完成上级反馈问题1个。"
+
+
+def test_the_staffing_sentences_open_the_paragraph_and_lead_the_patrol_sentence():
+    from inspection.reporting.summary_zh import grid_clause
+
+    figures = {**example_figures_for_staffing(), "certified_officers": 14}
+    figures["grid"] = {"villages": 5, "groups": 18, "grid_members": 18}
+
+    text = year_summary(figures)
+
+    assert text.startswith(
+        "我镇组织执法人员参加行政执法资格考试，其中有14名执法人员取得行政执法证。今年以来，"
+    )
+    assert text.endswith(
+        "全镇划分5个村、18个村民小组，配备18名网格员，巡查发现环保问题4个，整改完成4个。"
+    )
+    assert grid_clause({"villages": 2, "groups": 0, "grid_members": 0}) == "全镇划分2个村"
+    assert grid_clause(
+        {"towns": 3, "villages": 24, "groups": 1, "grid_members": 1}, whole="全县"
+    ) == ("全县划分3个镇、24个村、1个村民小组，配备1名网格员")
+    assert year_summary({**figures, "certified_officers": 0}).startswith("今年以来")
+
+
+def example_figures_for_staffing() -> dict:
+    from inspection.reporting.figures import empty_figures
+
+    figures = empty_figures()
+    figures["issues"]["patrol_environment"] = {"found": 4, "rectified": 4}
+    return figures
