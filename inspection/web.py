@@ -163,3 +163,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(patrol_views.bp)
     patrol_links.init_app(app)
+
+    from inspection.alerts import views as alert_views
+
+    alert_views.init_app(app)

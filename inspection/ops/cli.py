@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     from inspection.accounts.commands import create_user_command
     from inspection.accounts.tokens import api_token_command
+    from inspection.alerts.commands import notify_command, webhook_group
     from inspection.cases.ledger_import import import_cases_command
     from inspection.grid.commands import county_command, import_grid_command
     from inspection.ops.backup import backup_command
@@ -88,5 +89,7 @@ def init_app(app: Flask) -> None:
         patrol_stats_command,
         purge_patrols_command,
         import_tuban_command,
+        notify_command,
+        webhook_group,
     ):
         app.cli.add_command(command)
