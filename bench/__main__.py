@@ -5,7 +5,7 @@ import sys
 
 from bench.table import print_table
 
-MODULES = ["area", "grid", "maps", "report", "patrol", "patrol_store", "county", "county_map"]
+MODULES = ["area", "grid", "maps", "report", "patrol", "patrol_store", "county", "county_map", "notify"]
 
 
 def main(names: list[str]) -> None:

@@ -2,7 +2,21 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, literal, select, text, true
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    func,
+    literal,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,7 +28,7 @@ from inspection.clock import utcnow
 from inspection.db import begin_write
 
 COMPUTE_LOCK = 190_012  # pg_advisory_xact_lock key of the computing step
-KEY = ["source_kind", "source_id", "tier", "recipient_id", "day"]
+KEY = ["day", "source_kind", "source_id", "tier", "recipient_id"]  # uq_alerts_key, day first
 INSERTED = ["source_kind", "source_id", "tier", "recipient_id", "day", "due_on", "title"]
 INSERTED += ["cell_code", "created_at"]
 # Recipient kind → (the source column naming the user's cell, the role required or None).
@@ -56,6 +70,23 @@ def _recipients(due, kind: str):
     return joined, condition
 
 
+def _due_table() -> Table:
+    """A temporary table of one source's due rows: read once, joined to each kind of recipient."""
+    return Table(
+        "alerts_due",
+        MetaData(),
+        Column("source_id", Integer),
+        Column("due_on", Date),
+        Column("title", String(200)),
+        Column("group_id", Integer),
+        Column("village_id", Integer),
+        Column("town_id", Integer),
+        Column("cell_code", String(32)),
+        Column("always_red", Boolean),
+        prefixes=["TEMPORARY"],
+    )
+
+
 def compute_alerts(session: Session, today: date) -> int:
     """Store the day's alerts of every due source; return how many are new (the rest existed)."""
     begin_write(session)
@@ -66,8 +97,12 @@ def compute_alerts(session: Session, today: date) -> int:
     # Rows inserted, as a count of the day's alerts before and after (psycopg's rowcount is -1 here).
     day_count = select(func.count()).where(Alert.day == today)
     before = session.scalar(day_count) or 0
+    connection = session.connection()
     for source in list(sources.SOURCES.values()):
-        due = source.query(rules, today).subquery("due")
+        due = _due_table()
+        due.drop(connection, checkfirst=True)
+        due.create(connection)
+        session.execute(due.insert().from_select(list(sources.COLUMNS), source.query(rules, today)))
         for tier, condition in tier_conditions(due, rules, today).items():
             for kind in rules[tier].recipients:
                 joined, who = _recipients(due, kind)
@@ -88,4 +123,5 @@ def compute_alerts(session: Session, today: date) -> int:
                 )
                 statement = _insert(session).from_select(INSERTED, rows)
                 session.execute(statement.on_conflict_do_nothing(index_elements=KEY))
+        due.drop(connection)
     return (session.scalar(day_count) or 0) - before

@@ -38,10 +38,9 @@ class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint(
-            "source_kind", "source_id", "tier", "recipient_id", "day", name="uq_alerts_key"
+            "day", "source_kind", "source_id", "tier", "recipient_id", name="uq_alerts_key"
         ),
         Index("ix_alerts_recipient_id_read_at", "recipient_id", "read_at"),
-        Index("ix_alerts_day_tier", "day", "tier"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -54,11 +54,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_alerts"),
         sa.UniqueConstraint(
-            "source_kind", "source_id", "tier", "recipient_id", "day", name="uq_alerts_key"
+            "day", "source_kind", "source_id", "tier", "recipient_id", name="uq_alerts_key"
         ),
     )
     op.create_index("ix_alerts_recipient_id_read_at", "alerts", ["recipient_id", "read_at"])
-    op.create_index("ix_alerts_day_tier", "alerts", ["day", "tier"])
 
     op.create_table(
         "webhooks",
