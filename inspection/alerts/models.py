@@ -115,6 +115,7 @@ class OutboxItem(Base):
     source_kind: Mapped[str] = mapped_column(String(20))
     source_id: Mapped[int] = mapped_column(Integer)
     tier: Mapped[str] = mapped_column(String(10))
+    due_on: Mapped[date] = mapped_column(Date)  # a digest lists the latest first
 
 
 class DeliveryAttempt(Base):

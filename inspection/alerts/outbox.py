@@ -14,7 +14,7 @@ import urllib.request
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, insert, literal, or_, select, text, update
+from sqlalchemy import case, delete, func, insert, literal, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from inspection.alerts import messages
@@ -28,31 +28,51 @@ LEASE_EXTRA_S = 60  # a claim's lease: the receiver's timeout and this
 KEY_COLUMNS = ("source_kind", "source_id", "tier")
 
 
-def _candidates(webhook: Webhook, day: date):
-    """The day's alerts (one per source and tier) in the webhook's scope and tiers, not yet queued."""
+def _new_keys(webhook: Webhook, day: date):
+    """The day's (source kind, id, tier, due_on) in the webhook's scope and tiers, not yet queued."""
+    query = select(Alert.source_kind, Alert.source_id, Alert.tier, Alert.due_on).where(
+        Alert.day == day, Alert.tier.in_(webhook.tiers or ())
+    )
+    if webhook.scope:
+        query = query.where(Alert.cell_code.startswith(webhook.scope, autoescape=True))
+    keys = query.distinct().subquery("keys")
     queued = (
         select(OutboxItem.id)
         .where(
             OutboxItem.webhook_id == webhook.id,
             OutboxItem.day == day,
-            OutboxItem.source_kind == Alert.source_kind,
-            OutboxItem.source_id == Alert.source_id,
-            OutboxItem.tier == Alert.tier,
+            OutboxItem.source_kind == keys.c.source_kind,
+            OutboxItem.source_id == keys.c.source_id,
+            OutboxItem.tier == keys.c.tier,
         )
         .exists()
     )
-    query = select(
-        Alert.source_kind, Alert.source_id, Alert.tier, Alert.title, Alert.due_on, Alert.cell_code
-    ).where(Alert.day == day, Alert.tier.in_(webhook.tiers or ()), ~queued)
-    if webhook.scope:
-        query = query.where(Alert.cell_code.startswith(webhook.scope, autoescape=True))
-    return query.distinct()
+    return select(keys).where(~queued)
 
 
-def _item(row) -> messages.Item:
-    return messages.Item(
-        row.tier, row.source_kind, row.source_id, row.title, row.due_on, row.cell_code
-    )
+def _details(session: Session, day: date, keys: list) -> list[messages.Item]:
+    """The items of some (kind, id, tier) keys of the day, in the order given."""
+    rows = session.execute(
+        select(
+            Alert.source_kind,
+            Alert.source_id,
+            Alert.tier,
+            Alert.title,
+            Alert.due_on,
+            Alert.cell_code,
+        )
+        .where(
+            Alert.day == day,
+            tuple_(Alert.source_kind, Alert.source_id, Alert.tier).in_([tuple(k) for k in keys]),
+        )
+        .distinct()
+    ).all()
+    found = {(r.source_kind, r.source_id, r.tier): r for r in rows}
+    return [
+        messages.Item(r.tier, r.source_kind, r.source_id, r.title, r.due_on, r.cell_code)
+        for r in (found.get(tuple(k)) for k in keys)
+        if r is not None
+    ]
 
 
 def _message(
@@ -72,60 +92,63 @@ def _message(
     return message
 
 
+def _queue_for(
+    session: Session, webhook: Webhook, day: date, digest_over: int, public_url: str
+) -> int:
+    """Queue one webhook's new alerts of the day: one digest, or one message each; how many."""
+    # One pass over the day's alerts: every new key goes to a digest first ...
+    digest = _message(session, webhook, day, True, {})
+    new = _new_keys(webhook, day).subquery("new")
+    session.execute(
+        insert(OutboxItem).from_select(
+            ["message_id", "webhook_id", "day", *KEY_COLUMNS, "due_on"],
+            select(literal(digest.id), literal(webhook.id), literal(day), *new.c),
+        )
+    )
+    of_digest = OutboxItem.message_id == digest.id
+    count = session.scalar(select(func.count()).where(of_digest)) or 0
+    order = case({"red": 0, "yellow": 1, "blue": 2}, value=OutboxItem.tier, else_=3)
+    keys = session.execute(
+        select(*(OutboxItem.__table__.c[k] for k in KEY_COLUMNS))
+        .where(of_digest)
+        .order_by(order, OutboxItem.due_on, OutboxItem.source_id)
+        .limit(DIGEST_FETCH if count > digest_over else max(count, 1))
+    ).all()
+    items = _details(session, day, keys)
+    if count > digest_over:
+        body = messages.body(webhook.format, items, day, public_url, digest=True, count=count)
+        digest.body = json.dumps(body, ensure_ascii=False)
+        return 1
+    # ... and a few are given a message each instead.
+    session.execute(delete(OutboxItem).where(of_digest))
+    session.delete(digest)
+    for item in sorted(items, key=lambda i: i.source_id):
+        body = messages.body(webhook.format, [item], day, public_url, digest=False, count=1)
+        message = _message(session, webhook, day, False, body)
+        session.add(
+            OutboxItem(
+                message_id=message.id,
+                webhook_id=webhook.id,
+                day=day,
+                source_kind=item.source_kind,
+                source_id=item.source_id,
+                tier=item.tier,
+                due_on=item.due_on,
+            )
+        )
+    return len(items)
+
+
 def enqueue(session: Session, day: date, *, digest_over: int, public_url: str) -> int:
     """Queue the day's alerts for every active webhook; return how many messages were queued."""
     begin_write(session)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": QUEUE_LOCK})
-    queued = 0
-    for webhook in session.scalars(
-        select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)
-    ):
-        candidates = _candidates(webhook, day).subquery()
-        count = session.scalar(select(func.count()).select_from(candidates)) or 0
-        if count == 0:
-            continue
-        if count > digest_over:
-            rows = session.execute(
-                select(candidates)
-                .order_by(
-                    case({"red": 0, "yellow": 1, "blue": 2}, value=candidates.c.tier, else_=3),
-                    candidates.c.due_on,
-                    candidates.c.source_id,
-                )
-                .limit(DIGEST_FETCH)
-            ).all()
-            items = [_item(r) for r in rows]
-            body = messages.body(webhook.format, items, day, public_url, digest=True, count=count)
-            message = _message(session, webhook, day, True, body)
-            covered = select(
-                literal(message.id),
-                literal(webhook.id),
-                literal(day),
-                *(candidates.c[k] for k in KEY_COLUMNS),
-            )
-            session.execute(
-                insert(OutboxItem).from_select(
-                    ["message_id", "webhook_id", "day", *KEY_COLUMNS], covered
-                )
-            )
-            queued += 1
-            continue
-        for row in session.execute(select(candidates).order_by(candidates.c.source_id)).all():
-            item = _item(row)
-            body = messages.body(webhook.format, [item], day, public_url, digest=False, count=1)
-            message = _message(session, webhook, day, False, body)
-            session.add(
-                OutboxItem(
-                    message_id=message.id,
-                    webhook_id=webhook.id,
-                    day=day,
-                    source_kind=item.source_kind,
-                    source_id=item.source_id,
-                    tier=item.tier,
-                )
-            )
-            queued += 1
+    active = select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)
+    queued = sum(
+        _queue_for(session, webhook, day, digest_over, public_url)
+        for webhook in session.scalars(active).all()
+    )
     session.flush()
     return queued
 

@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("source_kind", sa.String(length=20), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("tier", sa.String(length=10), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["message_id"],
             ["outbox_messages.id"],
