@@ -90,8 +90,11 @@ def _due_table() -> Table:
 def compute_alerts(session: Session, today: date) -> int:
     """Store the day's alerts of every due source; return how many are new (the rest existed)."""
     begin_write(session)
-    if session.get_bind().dialect.name == "postgresql":  # a second notifier waits, then adds none
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # a second notifier waits, then adds none
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMPUTE_LOCK})
+        # The alerts can be computed again: no need to wait for the disk at commit.
+        session.execute(text("SET LOCAL synchronous_commit = off"))
     rules = alert_rules(session)
     now = utcnow()
     # Rows inserted, as a count of the day's alerts before and after (psycopg's rowcount is -1 here).
@@ -103,6 +106,8 @@ def compute_alerts(session: Session, today: date) -> int:
         due.drop(connection, checkfirst=True)
         due.create(connection)
         session.execute(due.insert().from_select(list(sources.COLUMNS), source.query(rules, today)))
+        if postgres:  # the planner's row counts for the joins below
+            session.execute(text("ANALYZE alerts_due"))
         for tier, condition in tier_conditions(due, rules, today).items():
             for kind in rules[tier].recipients:
                 joined, who = _recipients(due, kind)
