@@ -29,8 +29,14 @@ class Item:
 
 
 def item_url(item: Item, public_url: str) -> str:
-    """The absolute link of the item's page (a path alone when PUBLIC_URL is empty)."""
-    return (public_url or "").rstrip("/") + sources.link(item.source_kind, item.source_id)
+    """The absolute link of the item's page (a path alone when PUBLIC_URL is empty; '' for none)."""
+    path = sources.link(item.source_kind, item.source_id)
+    return (public_url or "").rstrip("/") + path if path else ""
+
+
+def _titled(item: Item, public_url: str) -> str:
+    url = item_url(item, public_url)
+    return f"[{item.title}]({url})" if url else item.title
 
 
 def _when(item: Item, day: date) -> str:
@@ -45,7 +51,7 @@ def _line(item: Item, day: date, public_url: str, fmt: str) -> str:
     if fmt == "wecom":
         tier = f'<font color="{WECOM_COLOURS[item.tier]}">{tier}</font>'
     return (
-        f"- **{tier}** [{item.title}]({item_url(item, public_url)}) · {item.cell_code} · "
+        f"- **{tier}** {_titled(item, public_url)} · {item.cell_code} · "
         f"期限 {item.due_on.isoformat()}，{_when(item, day)}"
     )
 
@@ -62,9 +68,12 @@ def markdown(
                 f"### {title}",
                 f"> 网格：{item.cell_code}",
                 f"> 整改期限：{item.due_on.isoformat()}，{_when(item, day)}",
-                "",
-                f"[查看详情]({item_url(item, public_url)})",
             ]
+            + (
+                [f"\n[查看详情]({item_url(item, public_url)})"]
+                if item_url(item, public_url)
+                else []
+            )
         )
         return title, text
     title = f"督办汇总 {day.isoformat()}：共{count}条"

@@ -81,3 +81,13 @@ def link(kind: str, source_id: int) -> str:
 
 
 register(DueSource("case", case_query, lambda case_id: f"/cases/{case_id}"))
+
+
+def _register_tuban() -> None:
+    # The 图斑 package sits below this one, so its tasks are registered here, like any due source.
+    from inspection.alerts.tuban_source import tuban_link, tuban_query
+
+    register(DueSource("tuban", tuban_query, tuban_link))
+
+
+_register_tuban()
