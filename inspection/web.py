@@ -162,6 +162,9 @@ def init_app(app: Flask) -> None:
     from inspection.patrols import views as patrol_views
 
     app.register_blueprint(patrol_views.bp)
+    from inspection.tuban import views as tuban_views
+
+    app.register_blueprint(tuban_views.bp)
     patrol_links.init_app(app)
 
     from inspection.alerts import views as alert_views

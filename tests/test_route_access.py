@@ -4,7 +4,9 @@ The table is keyed on (URL rule, method) as app.url_map has them: a new method o
 endpoint, or a second URL rule for one endpoint, fails test_every_route_has_a_row until it gets one.
 """
 
+import json
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 import shapely
@@ -17,6 +19,7 @@ from inspection.accounts.models import User
 from inspection.cases.deadlines import DEFAULT_DAYS
 from inspection.grid.models import GridCell
 from inspection.patrols.recording import add_batch
+from inspection.tuban.importer import import_batch
 from tests.cases.test_report_forms import IN_A1, seed_town
 from tests.conftest import csrf_token, login
 
@@ -38,7 +41,7 @@ KINDS = list(USERS)
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # Values the placeholders take when a row's path is matched against app.url_map (no database).
 SAMPLE_IDS = {"case": 1, "photo": 1, "user_a2": 2, "cell_a1": 4, "cell_a2": 5, "cz_a": 3,
-              "patrol": 1, "patrol_client": "seed-patrol-0001"}  # fmt: skip
+              "patrol": 1, "patrol_client": "seed-patrol-0001", "batch": 1, "tuban": 1}  # fmt: skip
 
 
 def everyone(status: int, anonymous: int = 302, **others: int) -> dict[str, int]:
@@ -78,6 +81,8 @@ REPORT = {  # a valid issue report inside group PG01-01
 }
 USER_FIELDS = {"role": "grid_member", "phone": "13900000000", "active": "y"}
 # A track: its 网格员, his village head, the town's supervisor and admins; 404 to everyone else.
+TUBAN_MANAGERS = {"supervisor": 422, "admin": 422, "county": 422, "other_town": 422}
+TUBAN_READERS = {"supervisor": 200, "admin": 200, "county": 200, "other_town": 200}
 PATROL_PEOPLE = everyone(404, own_group=200, village_head=200, supervisor=200, admin=200)
 ROWS = [
     Row("home.index", "GET", "/", everyone(200)),
@@ -298,6 +303,22 @@ ROWS = [
     ),
     # No webhook is seeded: the admin reaches the page and is told there is none.
     Row("alerts.webhook_active", "POST", "/admin/webhooks/1/active", everyone(403, admin=404)),
+    # 卫片图斑: a county batch with one 核查 task in A1 for wgy_a1 (tests/tuban/ for the pages' work).
+    Row("tuban.index", "GET", "/tuban/", everyone(200)),
+    Row("tuban.index", "POST", "/tuban/", everyone(403, **TUBAN_MANAGERS)),  # no file: 422
+    Row("tuban.batch", "GET", "/tuban/batches/{batch}", everyone(404, **TUBAN_READERS)),
+    Row(
+        "tuban.export", "GET", "/tuban/batches/{batch}/results.xlsx", everyone(404, **TUBAN_READERS)
+    ),
+    Row("tuban.item", "GET", "/tuban/{tuban}", everyone(200, **HIDDEN)),
+    # No conclusion: 422 for the task's 网格员 and the managers; others may not send evidence.
+    Row(
+        "tuban.item",
+        "POST",
+        "/tuban/{tuban}",
+        everyone(403, own_group=422, supervisor=422, admin=422, county=422, **HIDDEN),
+    ),
+    Row("tuban.review", "POST", "/tuban/{tuban}/review", everyone(303, **HIDDEN)),
     Row("static", "GET", "/static/css/app.css", everyone(200, anonymous=200)),
 ]
 
@@ -382,11 +403,23 @@ def town_ids(app) -> dict:
         walker = s.get(User, users["wgy_a1"])
         fixes = [[113.001, 30.001 + i * 1e-4, 1714955400000 + 10_000 * i, 5.0] for i in range(3)]
         patrol, _ = add_batch(s, walker, "seed-patrol-0001", "b-0000001", fixes, app.config)
+        square = shapely.box(113.0012, 30.0012, 113.0018, 30.0018)  # in A1
+        tuban = {
+            "type": "Feature",
+            "properties": {"TBBH": "T1"},
+            "geometry": shapely.geometry.mapping(square),
+        }
+        batch = json.dumps({"type": "FeatureCollection", "features": [tuban]}).encode()
+        import_batch(
+            s, batch, filename="t.geojson", batch_name="2026Q4", deadline_on=date(2026, 12, 31)
+        )
         s.commit()
     return {
         **ids,
         "patrol": patrol.id,
         "patrol_client": patrol.client_id,
+        "batch": 1,
+        "tuban": 1,
         "user_a2": users["wgy_a2"],
         "cz_a": users["cz_a"],
         "cell_a1": cells["PG01-01"],

@@ -35,6 +35,6 @@ def tuban_query(rules: dict, today: date) -> Select:
     )
 
 
-def tuban_link(_tuban_id: int) -> str:
-    """No page of its own yet: '' (the inbox shows the title without a link)."""
-    return ""
+def tuban_link(tuban_id: int) -> str:
+    """The path of a 图斑's page (its 举证 form for the 网格员)."""
+    return f"/tuban/{tuban_id}"

@@ -92,6 +92,25 @@ def default_responsible(session: Session, group_id: int | None) -> User | None:
     return members[0] if members else None
 
 
+def default_responsibles(session: Session, group_ids) -> dict[int, User]:
+    """The 网格员 of many groups at once (default_responsible's rule): group id → user, in one query."""
+    from inspection.accounts.models import user_cells
+
+    ids = sorted({g for g in group_ids if g is not None})
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(user_cells.c.cell_id, User)
+        .join(User, User.id == user_cells.c.user_id)
+        .where(user_cells.c.cell_id.in_(ids), User.role == "grid_member", User.active)
+        .order_by(user_cells.c.cell_id, User.id)
+    ).all()
+    first: dict[int, User] = {}
+    for cell_id, user in rows:
+        first.setdefault(cell_id, user)
+    return first
+
+
 def find_by_client_id(session: Session, client_id: str | None) -> Case | None:
     """The case a form with this client-generated id already created, if any."""
     if not client_id:

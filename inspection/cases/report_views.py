@@ -21,8 +21,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from geodata.area import geodesic_area_m2
-from inspection import db, vocab
+from inspection import clock, db, vocab
 from inspection.cases.access import can_see
+from inspection.cases.duplicates import similar_cases
 from inspection.cases.forms import (
     FieldError,
     file_features,
@@ -160,7 +161,25 @@ def _preview(kind: str | None) -> dict:
         "village": where["village"],
         "group": where["group"],
         "responsible": where["responsible"],
+        "similar": _similar(session, kind, found.geom),
     }
+
+
+def _similar(session, kind: str | None, geom) -> list[dict]:
+    """The cases of the kind on the same ground that the reporter may see (possible duplicates)."""
+    if kind not in vocab.KINDS:
+        return []
+    lang = page_lang()
+    return [
+        {
+            "id": case.id,
+            "title": case.title,
+            "status": vocab.status_label(case.status, case.kind, lang),
+            "found_on": case.found_on.isoformat(),
+            "url": url_for("cases.detail", case_id=case.id),
+        }
+        for case in similar_cases(session, current_user, kind, geom, clock.town_today())
+    ]
 
 
 def _save(form) -> tuple[Case, bool]:

@@ -20,14 +20,18 @@ def _fail(message: str) -> None:
 @click.command("import-tuban")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--batch", "batch_name", required=True, help="The batch's name, e.g. 2026年第3季度卫片")
+@click.option(
+    "--batch", "batch_name", required=True, help="The batch's name, e.g. 2026年第3季度卫片"
+)
 @click.option(
     "--deadline",
     required=True,
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="The day the checks are due back (YYYY-MM-DD)",
 )
-@click.option("--id-field", help="The field holding the 图斑 number (default: 图斑编号, TBBH, JCBH, BSM)")
+@click.option(
+    "--id-field", help="The field holding the 图斑 number (default: 图斑编号, TBBH, JCBH, BSM)"
+)
 @click.option("--crs", help="The CRS when the file states none, e.g. EPSG:4549")
 @click.option("--town", "town_code", help="Only this town's groups (default: every town)")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object")
@@ -80,8 +84,12 @@ def import_tuban_command(path, batch_name, deadline, id_field, crs, town_code, a
         f"{len(report.refused)} refused"
     )
     for number in report.repaired:
-        click.secho(f"已修复自相交的面 / repaired an invalid polygon: {number}", fg="yellow", err=True)
+        click.secho(
+            f"已修复自相交的面 / repaired an invalid polygon: {number}", fg="yellow", err=True
+        )
     for refusal in report.refused:
         click.secho(
-            f"第 {refusal.row} 行（{refusal.number or '无编号'}）：{refusal.reason_zh}", fg="yellow", err=True
+            f"第 {refusal.row} 行（{refusal.number or '无编号'}）：{refusal.reason_zh}",
+            fg="yellow",
+            err=True,
         )

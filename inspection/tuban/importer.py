@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from geodata.overlap import largest_part, matching_pairs
 from inspection.accounts.models import User
 from inspection.cases.models import Case
-from inspection.cases.records import default_responsible
+from inspection.cases.records import default_responsibles
 from inspection.db import begin_write
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
@@ -63,10 +63,14 @@ class ImportReport:
 
 def _groups(session: Session, town: GridCell | None) -> list[GridCell]:
     """The 组 cells a batch may fall in: the town's, or every town's (a county batch)."""
-    groups = session.scalars(select(GridCell).where(GridCell.level == "group").order_by(GridCell.code)).all()
+    groups = session.scalars(
+        select(GridCell).where(GridCell.level == "group").order_by(GridCell.code)
+    ).all()
     if town is None:
         return list(groups)
-    villages = {v.id for v in session.scalars(select(GridCell).where(GridCell.parent_id == town.id))}
+    villages = {
+        v.id for v in session.scalars(select(GridCell).where(GridCell.parent_id == town.id))
+    }
     return [g for g in groups if g.parent_id in villages]
 
 
@@ -125,8 +129,11 @@ def import_batch(
     actor: User | None = None,
     zip_limits: dict | None = None,
     max_vertices: int = 20000,
+    filename: str | None = None,
 ) -> ImportReport:
     """Import a 图斑 file as batch `batch_name` of `town` (None: the county); the caller commits.
+
+    `path` is a path or an uploaded file's stream (then `filename` is the name it came with).
 
     Raises GeodataError or InvalidInput, before anything is written, when the file cannot be read,
     has no number field, or none of its 图斑 lies in the grid (a wrong CRS, most likely).
@@ -135,17 +142,26 @@ def import_batch(
     if not batch_name:
         raise InvalidInput("tuban_batch_name", "请填写批次名称", "Give the batch a name")
     rows, refused = read_tuban_file(
-        path, id_field=id_field, crs=crs, zip_limits=zip_limits or {}, max_vertices=max_vertices
+        path,
+        id_field=id_field,
+        crs=crs,
+        zip_limits=zip_limits or {},
+        max_vertices=max_vertices,
+        filename=filename,
     )
     report = ImportReport(batch_name, refused=list(refused))
     begin_write(session)
     groups = _groups(session, town)
-    best = largest_part([r.geom for r in rows], [g.boundary for g in groups]) if rows else np.empty(0)
+    best = (
+        largest_part([r.geom for r in rows], [g.boundary for g in groups]) if rows else np.empty(0)
+    )
     placed = [(row, groups[k]) for row, k in zip(rows, best, strict=True) if k >= 0]
     for row, k in zip(rows, best, strict=True):
         if k < 0:
             report.refused.append(
-                Refusal(row.row, row.number, "不在辖区任何组内", "Lies outside every group of the area")
+                Refusal(
+                    row.row, row.number, "不在辖区任何组内", "Lies outside every group of the area"
+                )
             )
     if rows and not placed:
         raise InvalidInput(
@@ -154,7 +170,9 @@ def import_batch(
             "No 图斑 of the batch lies in the area: the CRS may be wrong (give --crs), "
             "or the batch belongs to another town",
         )
-    batch = _batch(session, batch_name, deadline_on, town, actor, Path(str(path)).name)
+    batch = _batch(
+        session, batch_name, deadline_on, town, actor, (filename or Path(str(path)).name)[:255]
+    )
     session.flush()
     cases = _candidate_cases(session, [row for row, _ in placed]) if placed else []
     i, j = matching_pairs([row.geom for row, _ in placed], [c.geom for c in cases])
@@ -163,7 +181,25 @@ def import_batch(
         linked.setdefault(int(a), []).append(cases[b])
     existing = {t.number: t for t in batch.items}
     villages = {g.parent_id for _, g in placed}
-    town_of = {v.id: v.parent_id for v in session.scalars(select(GridCell).where(GridCell.id.in_(villages)))}
+    town_of = {
+        v.id: v.parent_id
+        for v in session.scalars(select(GridCell).where(GridCell.id.in_(villages)))
+    }
+    responsible = default_responsibles(session, [g.id for _, g in placed])
+    with session.no_autoflush:
+        _store(report, placed, existing, linked, responsible, town_of, batch, deadline_on, session)
+    report.refused.sort(key=lambda r: r.row)
+    report.items += [
+        {"id": r.number, "outcome": "refused", "group": None, "cases": []} for r in report.refused
+    ]
+    session.flush()
+    return report
+
+
+def _store(
+    report, placed, existing, linked, responsible, town_of, batch, deadline_on, session
+) -> None:
+    """Create or update each placed row's 图斑 and count it in the report."""
     for position, (row, group) in enumerate(placed):
         tuban = existing.get(row.number)
         if tuban is not None and _same_shape(tuban.geom, row.geom):
@@ -180,7 +216,7 @@ def import_batch(
             tuban.repaired, tuban.attributes = row.repaired, row.attributes
             tuban.group_id, tuban.village_id = group.id, group.parent_id
             tuban.town_id = town_of.get(group.parent_id)
-            _dispatch(session, tuban, linked.get(position, []), group, deadline_on)
+            _dispatch(tuban, linked.get(position, []), responsible.get(group.id), deadline_on)
         if row.repaired:
             report.repaired.append(row.number)
         if tuban.outcome == "task" and tuban.due_on != deadline_on and tuban.status == "pending":
@@ -195,19 +231,12 @@ def import_batch(
                 "cases": [c.id for c in tuban.cases],
             }
         )
-    report.refused.sort(key=lambda r: r.row)
-    report.items += [
-        {"id": r.number, "outcome": "refused", "group": None, "cases": []} for r in report.refused
-    ]
-    session.flush()
-    return report
 
 
-def _dispatch(session: Session, tuban: Tuban, cases: list[Case], group: GridCell, deadline_on) -> None:
+def _dispatch(tuban: Tuban, cases: list[Case], member: User | None, deadline_on) -> None:
     """Link the 图斑 to the cases covering it, or make it a 核查 task for the group's 网格员."""
     tuban.cases = cases
     if cases:
         tuban.outcome, tuban.assignee, tuban.due_on = "linked", None, None
     else:
-        tuban.outcome, tuban.due_on = "task", deadline_on
-        tuban.assignee = default_responsible(session, group.id)
+        tuban.outcome, tuban.due_on, tuban.assignee = "task", deadline_on, member

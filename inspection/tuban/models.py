@@ -11,8 +11,10 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,7 +46,9 @@ class TubanBatch(Base):
     # The town it was imported for (a supervisor's upload); None: a county batch over every town.
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     source_name: Mapped[str] = mapped_column(String(255), default="")
-    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # naive UTC, last import
+    imported_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow
+    )  # naive UTC, last import
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     town: Mapped[GridCell | None] = relationship()
@@ -68,7 +72,9 @@ class Tuban(BBoxMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("tuban_batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("tuban_batches.id", ondelete="CASCADE"), index=True
+    )
     number: Mapped[str] = mapped_column(String(64))  # 图斑编号, as the bureau wrote it
     geom = mapped_column(GeometryWKB("MULTIPOLYGON"), nullable=False)
     area_m2: Mapped[float] = mapped_column(Float)  # geodesic, GRS80
@@ -83,12 +89,37 @@ class Tuban(BBoxMixin, Base):
     )
     due_on: Mapped[date | None] = mapped_column(Date, index=True)  # a task's deadline
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | closed
+    # 举证: the field check of a task (evidence.py), then the supervisor's review (销号 on accept).
+    review: Mapped[str] = mapped_column(
+        String(20), default="open"
+    )  # open|submitted|accepted|returned
+    conclusion: Mapped[str | None] = mapped_column(String(20))  # evidence.CONCLUSIONS
+    approval_no: Mapped[str | None] = mapped_column(String(100))  # 批准文号 of a legal change
+    evidence_note: Mapped[str | None] = mapped_column(Text)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    checked_on: Mapped[date | None] = mapped_column(Date)
+    evidence_client_id: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # the form's id: a resend is one
+    fix_lon: Mapped[float | None] = mapped_column(Float)  # the phone's GPS fix, lon/lat EPSG:4326
+    fix_lat: Mapped[float | None] = mapped_column(Float)
+    fix_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    fix_distance_m: Mapped[float | None] = mapped_column(Float)  # geodesic, fix to polygon
+    override_reason: Mapped[str | None] = mapped_column(Text)  # why the fix rule was overridden
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     batch: Mapped[TubanBatch] = relationship(back_populates="items")
     group: Mapped[GridCell | None] = relationship(foreign_keys=[group_id])
     village: Mapped[GridCell | None] = relationship(foreign_keys=[village_id])
-    assignee: Mapped[User | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    checked_by: Mapped[User | None] = relationship(foreign_keys=[checked_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    photos: Mapped[list["TubanPhoto"]] = relationship(
+        back_populates="tuban", order_by="TubanPhoto.id", cascade="all, delete-orphan"
+    )
     cases: Mapped[list[Case]] = relationship(secondary=tuban_cases, order_by=Case.id)
 
     def set_geometry(self, geom, area_m2: float) -> None:
@@ -99,3 +130,24 @@ class Tuban(BBoxMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Tuban {self.number} {self.outcome}>"
+
+
+class TubanPhoto(Base):
+    """A 举证 photo of a 图斑, stored like a case's photo (content hash, shrunk, EXIF removed)."""
+
+    __tablename__ = "tuban_photos"
+    __table_args__ = (UniqueConstraint("tuban_id", "sha256", name="uq_tuban_photos_tuban_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tuban_id: Mapped[int] = mapped_column(ForeignKey("tuban.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)  # from EXIF, camera local time
+    gps_lon: Mapped[float | None] = mapped_column(Float)  # from EXIF, lon/lat EPSG:4326
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    tuban: Mapped[Tuban] = relationship(back_populates="photos")

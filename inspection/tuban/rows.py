@@ -35,7 +35,12 @@ class Refusal:
 
     def as_json(self) -> dict:
         """The row as `import-tuban --json` lists it."""
-        return {"row": self.row, "id": self.number, "reason": self.reason_zh, "reason_en": self.reason_en}
+        return {
+            "row": self.row,
+            "id": self.number,
+            "reason": self.reason_zh,
+            "reason_en": self.reason_en,
+        }
 
 
 @dataclass(frozen=True)
@@ -111,9 +116,13 @@ def _shape_problem(geom, max_vertices: int) -> tuple[object, bool, tuple[str, st
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         return None, False, (f"不是面要素（{geom.geom_type}）", f"Not a polygon ({geom.geom_type})")
     if shapely.get_num_coordinates(geom) > max_vertices:
-        return None, False, (
-            f"顶点过多（超过 {max_vertices} 个）",
-            f"Too many vertices (more than {max_vertices})",
+        return (
+            None,
+            False,
+            (
+                f"顶点过多（超过 {max_vertices} 个）",
+                f"Too many vertices (more than {max_vertices})",
+            ),
         )
     repaired = not geom.is_valid
     if repaired:
@@ -123,7 +132,9 @@ def _shape_problem(geom, max_vertices: int) -> tuple[object, bool, tuple[str, st
     return _polygonal(geom), repaired, None
 
 
-def check_rows(frame, id_field: str | None, max_vertices: int) -> tuple[list[TubanRow], list[Refusal]]:
+def check_rows(
+    frame, id_field: str | None, max_vertices: int
+) -> tuple[list[TubanRow], list[Refusal]]:
     """Check every row of a read frame (lon/lat EPSG:4326): the good rows and the refused ones."""
     column = id_column(frame.columns, id_field)
     others = [c for c in frame.columns if c not in ("geometry",)]
@@ -151,7 +162,9 @@ def check_rows(frame, id_field: str | None, max_vertices: int) -> tuple[list[Tub
         if problem:
             refused.append(Refusal(row, number, *problem))
             continue
-        attributes = {str(c): _plain(frame.at[frame.index[position], c]) for c in others if c != column}
+        attributes = {
+            str(c): _plain(frame.at[frame.index[position], c]) for c in others if c != column
+        }
         shapes.append((row, number, shape, repaired, attributes))
     areas_m2 = geodesic_areas_m2([s[2] for s in shapes]) if shapes else []
     for (row, number, shape, repaired, attributes), area_m2 in zip(shapes, areas_m2, strict=True):
@@ -171,11 +184,17 @@ def check_rows(frame, id_field: str | None, max_vertices: int) -> tuple[list[Tub
 
 
 def read_tuban_file(
-    path, *, id_field: str | None, crs: str | None, zip_limits: dict, max_vertices: int
+    path,
+    *,
+    id_field: str | None,
+    crs: str | None,
+    zip_limits: dict,
+    max_vertices: int,
+    filename: str | None = None,
 ) -> tuple[list[TubanRow], list[Refusal]]:
     """Read a 图斑 file (zipped Shapefile, GeoPackage, GeoJSON; any CRS) and check its rows.
 
     Raises GeodataError when the file cannot be read and InvalidInput when no number field is found.
     """
-    frame = read_vector(path, way=TUBAN_IMPORT, crs=crs, **zip_limits)
+    frame = read_vector(path, way=TUBAN_IMPORT, filename=filename, crs=crs, **zip_limits)
     return check_rows(frame, id_field, max_vertices)

@@ -58,6 +58,21 @@ def upgrade() -> None:
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("review", sa.String(length=20), nullable=False),
+        sa.Column("conclusion", sa.String(length=20), nullable=True),
+        sa.Column("approval_no", sa.String(length=100), nullable=True),
+        sa.Column("evidence_note", sa.Text(), nullable=True),
+        sa.Column("checked_by_id", sa.Integer(), nullable=True),
+        sa.Column("checked_on", sa.Date(), nullable=True),
+        sa.Column("evidence_client_id", sa.String(length=64), nullable=True),
+        sa.Column("fix_lon", sa.Float(), nullable=True),
+        sa.Column("fix_lat", sa.Float(), nullable=True),
+        sa.Column("fix_accuracy_m", sa.Float(), nullable=True),
+        sa.Column("fix_distance_m", sa.Float(), nullable=True),
+        sa.Column("override_reason", sa.Text(), nullable=True),
+        sa.Column("review_note", sa.Text(), nullable=True),
+        sa.Column("reviewed_by_id", sa.Integer(), nullable=True),
+        sa.Column("reviewed_on", sa.Date(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         *[sa.Column(n, sa.Float(), nullable=True) for n in BBOX],
         sa.ForeignKeyConstraint(
@@ -70,9 +85,12 @@ def upgrade() -> None:
             sa.ForeignKeyConstraint([c], ["grid_cells.id"], name=f"fk_tuban_{c}_grid_cells")
             for c in ("town_id", "village_id", "group_id")
         ],
-        sa.ForeignKeyConstraint(
-            ["assignee_id"], ["users.id"], name="fk_tuban_assignee_id_users", ondelete="SET NULL"
-        ),
+        *[
+            sa.ForeignKeyConstraint(
+                [c], ["users.id"], name=f"fk_tuban_{c}_users", ondelete="SET NULL"
+            )
+            for c in ("assignee_id", "checked_by_id", "reviewed_by_id")
+        ],
         sa.PrimaryKeyConstraint("id", name="pk_tuban"),
         sa.UniqueConstraint("batch_id", "number", name="uq_tuban_batch_number"),
     )
@@ -95,8 +113,36 @@ def upgrade() -> None:
     )
     op.create_index("ix_tuban_cases_case_id", "tuban_cases", ["case_id"])
 
+    op.create_table(
+        "tuban_photos",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tuban_id", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("taken_at", sa.DateTime(), nullable=True),
+        sa.Column("gps_lon", sa.Float(), nullable=True),
+        sa.Column("gps_lat", sa.Float(), nullable=True),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tuban_id"], ["tuban.id"], name="fk_tuban_photos_tuban_id_tuban", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"],
+            ["users.id"],
+            name="fk_tuban_photos_uploaded_by_id_users",
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_tuban_photos"),
+        sa.UniqueConstraint("tuban_id", "sha256", name="uq_tuban_photos_tuban_sha256"),
+    )
+    op.create_index("ix_tuban_photos_tuban_id", "tuban_photos", ["tuban_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("tuban_photos")
     op.drop_table("tuban_cases")
     op.drop_table("tuban")
     op.drop_table("tuban_batches")

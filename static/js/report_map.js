@@ -159,12 +159,14 @@
     this.invalid = !!message;
     this.form.dataset.geometryInvalid = message ? '1' : '';
     this.showPreview(message, 'error');
+    this.showSimilar([]);
   };
 
   ReportMap.prototype.clearPreview = function () {
     this.invalid = false;
     this.form.dataset.geometryInvalid = '';
     this.showPreview('', '');
+    this.showSimilar([]);
     if (this.areaBox) this.areaBox.textContent = '';
   };
 
@@ -173,6 +175,24 @@
     if (!this.previewBox) return;
     this.previewBox.textContent = message;
     this.previewBox.className = 'preview' + (state ? ' ' + state : '');
+  };
+
+  /* List the cases on the same ground (possible duplicates), each a link to its page; none: hidden. */
+  ReportMap.prototype.showSimilar = function (cases) {
+    var box = document.getElementById('similar');
+    if (!box) return;
+    var list = box.querySelector('ul');
+    list.textContent = '';
+    box.querySelector('p').textContent = this.i18n.similar;
+    cases.forEach(function (c) {
+      var item = document.createElement('li'), link = document.createElement('a');
+      link.href = c.url;
+      link.textContent = '#' + c.id + ' ' + c.title;
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(' · ' + c.status + ' · ' + c.found_on));
+      list.appendChild(item);
+    });
+    box.hidden = !cases.length;
   };
 
   /* Draw a WGS-84 GeoJSON geometry (from the server) on the map in the display system. */
@@ -233,6 +253,7 @@
           : self.i18n.noResponsible);
         if (data.area_m2 != null) parts.push(self.i18n.area + G.formatArea(data.area_m2, self.lang));
         self.showPreview(parts.join(' · '), 'ok');
+        self.showSimilar(data.similar || []);
         return data;
       })
       .catch(function () {

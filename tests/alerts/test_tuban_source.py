@@ -53,7 +53,7 @@ def test_an_overdue_tuban_task_is_red_for_everyone_up_to_the_county(app):
     assert kinds == {"case", "tuban"}
 
 
-def test_a_tuban_alert_reaches_a_webhook_without_a_link(app):
+def test_a_tuban_alert_reaches_a_webhook_with_the_link_of_its_page(app):
     seed_alert_town(app)
     seed_tuban(app)
     with Receiver() as wecom:
@@ -65,4 +65,6 @@ def test_a_tuban_alert_reaches_a_webhook_without_a_link(app):
         assert result.exit_code == 0, result.output
     contents = [b["markdown"]["content"] for b in wecom.bodies]
     (tuban,) = [c for c in contents if "图斑 T1" in c]
-    assert "红色督办" in tuban and "](" not in tuban
+    with app.app_context():
+        tuban_id = db.session().scalar(select(Tuban.id).where(Tuban.number == "T1"))
+    assert "红色督办" in tuban and f"](https://xuncha.example.cn/tuban/{tuban_id})" in tuban

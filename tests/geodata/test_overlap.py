@@ -31,7 +31,7 @@ def test_a_polygon_matches_when_it_shares_30_percent_of_the_smaller_area():
     assert list(zip(i, j, strict=True)) == [(0, 1), (0, 2)]
 
 
-def test_the_share_is_geodesic_not_of_degrees():
+def test_31_percent_matches_and_29_percent_does_not_in_geodesic_area():
     # At 23° N a degree of longitude is shorter than one of latitude; 30 % must hold in m².
     tuban = square(0, 0)
     case = square(0.7, 0)
@@ -94,3 +94,36 @@ def test_many_polygons_are_matched_through_the_index():
 
     pairs = set(zip(i.tolist(), j.tolist(), strict=True))
     assert {(k, k) for k in range(2000)} <= pairs  # each 图斑 holds its own quarter-size parcel
+
+
+def test_distance_and_bearing_to_a_polygon_are_geodesic():
+    from pyproj import Geod
+
+    from geodata.nearby import bearing_to_deg, distance_to_m
+
+    parcel = square(0, 0)
+    # 40 m due north of the parcel's north edge, on its middle meridian.
+    lon = LON + 0.5 * D
+    lat_edge = LAT + D
+    lon2, lat2, _ = Geod(ellps="GRS80").fwd(lon, lat_edge, 0, 40.0)
+
+    assert distance_to_m(lon2, lat2, parcel) == pytest.approx(40.0, abs=0.05)
+    assert bearing_to_deg(lon2, lat2, parcel) == pytest.approx(180.0, abs=0.01)
+    assert distance_to_m(lon, LAT + 0.5 * D, parcel) == 0.0
+    assert bearing_to_deg(lon, LAT + 0.5 * D, parcel) is None
+
+
+def test_same_ground_is_50_m_for_points_and_shared_area_for_polygons():
+    from pyproj import Geod
+
+    from geodata.nearby import same_ground
+
+    geod = Geod(ellps="GRS80")
+    here = Point(LON, LAT)
+    near = Point(*geod.fwd(LON, LAT, 90, 45.0)[:2])
+    far = Point(*geod.fwd(LON, LAT, 90, 55.0)[:2])
+    parcel = square(0, 0)
+
+    assert same_ground(here, [near, far]) == [True, False]
+    assert same_ground(parcel, [square(0.9, 0), square(1.0, 0), square(3, 0)]) == [True, False, False]
+    assert same_ground(parcel, [Point(LON - 0.0004, LAT)]) == [True]  # a point ~41 m west of it

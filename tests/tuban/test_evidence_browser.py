@@ -1,0 +1,92 @@
+"""举证 in Chromium with a mocked GPS: the fix fills the form, distance and direction show, evidence is stored."""
+
+import pytest
+import shapely
+from PIL import Image
+from sqlalchemy import select
+
+from inspection import db
+from inspection.tuban.importer import import_batch
+from inspection.tuban.models import Tuban
+from tests.browser_support import make_app, serving
+from tests.test_route_access import seed_county
+
+pytestmark = pytest.mark.browser
+pytest.importorskip("playwright.sync_api")
+
+SQUARE = shapely.box(113.0012, 30.0012, 113.0018, 30.0018)  # in group PG01-01 of 平岗镇
+
+
+def seeded_task(app) -> int:
+    """A county batch with one 图斑 in PG01-01: wgy_a1's 核查 task."""
+    import json
+    from datetime import date
+
+    seed_county(app)
+    feature = {
+        "type": "Feature",
+        "properties": {"TBBH": "JC-9"},
+        "geometry": shapely.geometry.mapping(SQUARE),
+    }
+    data = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+    with app.app_context():
+        import_batch(
+            db.session(),
+            data,
+            filename="jc.geojson",
+            batch_name="Q4",
+            deadline_on=date(2026, 12, 31),
+        )
+        db.session.commit()
+        return db.session.scalar(select(Tuban.id))
+
+
+@pytest.mark.parametrize(
+    ("where", "accuracy", "stored"),
+    [((113.0015, 30.0015), 8, "submitted"), ((113.0040, 30.0015), 8, "open")],
+    ids=["on-site", "250-m-away"],
+)
+def test_evidence_with_the_phone_position(browser, tmp_path, where, accuracy, stored):
+    app = make_app(tmp_path)
+    task_id = seeded_task(app)
+    photo = tmp_path / "现场.jpg"
+    Image.new("RGB", (120, 90), (40, 160, 60)).save(photo, "JPEG")
+    with serving(app) as base:
+        context = browser.new_context(
+            base_url=base,
+            service_workers="block",
+            geolocation={"longitude": where[0], "latitude": where[1], "accuracy": accuracy},
+            permissions=["geolocation"],
+            locale="zh-CN",
+        )
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto("/auth/login")
+        page.fill("input[name=username]", "wgy_a1")
+        page.fill("input[name=password]", "demo1234")
+        page.click(".narrow button[type=submit]")
+        page.wait_for_url(f"{base}/")
+
+        page.goto(f"/tuban/{task_id}")
+        page.wait_for_function("document.querySelector('input[name=fix_accuracy]').value !== ''")
+        status = page.text_content("#fix-status")
+        distance = page.text_content("#where")
+        page.check("input[name=conclusion][value=false_change]")
+        page.set_input_files("#photos", str(photo))
+        page.click("#evidence-form button[type=submit]")
+        page.wait_for_load_state()
+        shown = page.text_content("main")
+        context.close()
+
+    assert errors == []
+    assert f"±{accuracy}" in status
+    assert "距图斑约" in distance and "方向" in distance
+    with app.app_context():
+        tuban = db.session.get(Tuban, task_id)
+        assert tuban.review == stored
+        if stored == "submitted":
+            assert tuban.fix_accuracy_m == accuracy and tuban.fix_distance_m == 0.0
+            assert len(tuban.photos) == 1 and "待审核" in shown
+        else:
+            assert "距图斑" in shown and "米以内" in shown  # the reason, on the page
