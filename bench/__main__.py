@@ -5,7 +5,9 @@ import sys
 
 from bench.table import print_table
 
-MODULES = ["area", "grid", "maps", "report", "patrol", "patrol_store", "county", "county_map", "tuban"]
+MODULES = [
+    "area", "grid", "maps", "report", "patrol", "patrol_store", "county", "county_map", "tuban", "notify",
+]  # fmt: skip
 
 
 def main(names: list[str]) -> None:

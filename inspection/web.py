@@ -174,3 +174,7 @@ def init_app(app: Flask) -> None:
     from inspection.documents import views as document_views
 
     app.register_blueprint(document_views.bp)
+
+    from inspection.alerts import views as alert_views
+
+    alert_views.init_app(app)

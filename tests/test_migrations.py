@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from inspection import journal, migrate
+from inspection.alerts import models as alert_models
 from inspection.cases import models as case_models
 from inspection.cases.history import stale_year_columns
 from inspection.db import Base, make_engine
@@ -15,7 +16,7 @@ from inspection.tuban import models as tuban_models
 
 # Every package's tables: cases' models import grid's and accounts'; the audit table is the journal's;
 # patrols' tables are their own.
-MODELS = (case_models, journal, patrol_models, tuban_models)
+MODELS = (case_models, journal, patrol_models, tuban_models, alert_models)
 
 
 def test_upgrade_from_first_revision_keeps_data(db_url):

@@ -308,6 +308,36 @@ ROWS = [
         everyone(404, own_group=422),
     ),
     Row("patrols.end", "POST", "/patrols/record/{patrol_client}/end", everyone(404, own_group=200)),
+    # 督办: everyone reads and marks his own alerts (none seeded here: tests/alerts/test_inbox.py).
+    Row("alerts.alert_list", "GET", "/alerts", everyone(200)),
+    Row("alerts.read_all", "POST", "/alerts/read", everyone(303)),
+    Row("alerts.read_one", "POST", "/alerts/1/read", everyone(404)),
+    Row("alerts.rules_page", "GET", "/admin/alert-rules", ADMIN_ONLY),
+    Row(
+        "alerts.rules_page",
+        "POST",
+        "/admin/alert-rules",
+        ADMIN_SAVES,
+        {
+            **{
+                f"{tier}_days": days
+                for tier, days in (("blue", "3"), ("yellow", "0"), ("red", "7"))
+            },
+            **{f"{tier}_recipients": ["member", "village_head"] for tier in ("blue", "yellow")},
+            "red_recipients": ["member", "village_head", "supervisor", "county"],
+            "red_sources": ["superior"],
+        },
+    ),
+    Row("alerts.webhooks_page", "GET", "/admin/webhooks", ADMIN_ONLY),
+    Row(
+        "alerts.webhooks_page",
+        "POST",
+        "/admin/webhooks",
+        ADMIN_SAVES,
+        {"url": "https://93.184.216.34/robot", "format": "json", "scope": "PG", "tiers": ["red"]},
+    ),
+    # No webhook is seeded: the admin reaches the page and is told there is none.
+    Row("alerts.webhook_active", "POST", "/admin/webhooks/1/active", everyone(403, admin=404)),
     # 卫片图斑: a county batch with one 核查 task in A1 for wgy_a1 (tests/tuban/ for the pages' work).
     Row("tuban.index", "GET", "/tuban/", everyone(200)),
     Row("tuban.index", "POST", "/tuban/", everyone(403, **TUBAN_MANAGERS)),  # no file: 422

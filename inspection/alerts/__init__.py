@@ -1,1 +1,1 @@
-"""督办 alerts: tiered rules as data, the inbox, and webhooks through an outbox (issue 19)."""
+"""督办: alert rules as data, the day's alerts per case, tier and person, the inbox, webhooks and their outbox."""

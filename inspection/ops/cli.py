@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     from inspection.accounts.commands import create_user_command
     from inspection.accounts.tokens import api_token_command
+    from inspection.alerts.commands import notify_command, webhook_group
     from inspection.bulletins.commands import bulletin_command
     from inspection.cases.ledger_import import import_cases_command
     from inspection.documents.commands import notice_command
@@ -92,5 +93,7 @@ def init_app(app: Flask) -> None:
         import_tuban_command,
         bulletin_command,
         notice_command,
+        notify_command,
+        webhook_group,
     ):
         app.cli.add_command(command)
