@@ -1,5 +1,5 @@
 """The year report as a Word document: title, the summary paragraph, the table by village (or town),
-the patrol figures when there are any, the map of demolished buildings and restored parcels, and the
+the patrol and 卫片图斑 figures when there are any, the map of demolished buildings and restored parcels, and the
 chart of cases found and rectified per month. Built with the documents toolkit, offline."""
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from inspection.patrols.yearly import year_patrol_figures
 from inspection.reporting.dashboard_data import monthly_series
 from inspection.reporting.figures import year_figures
 from inspection.reporting.year_map import year_map_caption, year_map_png
+from inspection.tuban.yearly import year_tuban_figures
 
 NUMERALS = "一二三四五六七八九十"
 AREA_HEADER = [
@@ -24,6 +25,7 @@ AREA_HEADER = [
     "逾期(个)",
 ]
 PATROL_HEADER = ["村", "巡查(次)", "里程(km)", "时长(小时)", "月均覆盖率(%)"]
+TUBAN_HEADER = ["批次", "图斑(个)", "已有案件", "核查任务", "已销号", "违法(处)", "违法面积(亩)"]
 NO_SUMMARY = "本年度暂无可写入总结的数据。"
 
 
@@ -41,6 +43,24 @@ def area_row(name: str, figures: dict) -> list:
         i["rectified"],
         i["overdue"],
     ]
+
+
+def tuban_sentence(tuban: dict) -> str:
+    """The year's 图斑 in one sentence: received, linked, checked and closed, 违法 and its area."""
+    rate = f"{tuban['closed'] / tuban['tasks']:.0%}" if tuban["tasks"] else "—"
+    return (
+        f"全年收到卫片图斑{tuban['polygons']}个（{len(tuban['batches'])}批），其中已有案件覆盖{tuban['linked']}个，"
+        f"下发核查任务{tuban['tasks']}个，已核查销号{tuban['closed']}个，核查完成率{rate}；"
+        f"认定违法{tuban['illegal']}处，面积{tuban['illegal_area_m2']:,.0f}平方米（{tuban['illegal_area_mu']:,.2f}亩）。"
+    )
+
+
+def tuban_rows(tuban: dict) -> list[list]:
+    """The 图斑 table's rows: each batch, then 合计."""
+    keys = ("polygons", "linked", "tasks", "closed", "illegal", "illegal_area_mu")
+    rows = [[b["name"], *(b[k] for k in keys)] for b in tuban["batches"]]
+    rows.append(["合计", *(tuban[k] for k in keys)])
+    return rows
 
 
 def patrol_rows(patrols: dict) -> list[list]:
@@ -95,6 +115,7 @@ def year_report_content(
     return {
         "figures": figures,
         "patrols": patrols,
+        "tuban": year_tuban_figures(session, year, ids),
         "monthly": monthly,
         "map_png": year_map_png(session, year, ids),
     }
@@ -131,7 +152,11 @@ def build_year_report(content: dict) -> bytes:
             doc, f"全年网格员巡查{patrols['patrols']}次，里程{km:,.1f}公里，时长{hours:,.1f}小时。"
         )
         blocks.table(doc, PATROL_HEADER, patrol_rows(patrols))
-    # 图斑 figures: a section here once the tuban package gives them.
+    tuban = content.get("tuban") or {}
+    if tuban.get("polygons"):
+        blocks.heading(doc, f"{next(sections)}、卫片图斑核查")
+        blocks.paragraph(doc, tuban_sentence(tuban))
+        blocks.table(doc, TUBAN_HEADER, tuban_rows(tuban))
 
     figure_no = 0
     if content["map_png"] is not None:

@@ -204,3 +204,49 @@ def test_a_year_with_patrols_has_their_section_and_table(db_url, tmp_path):
     assert table_texts(document.tables[1])[0] == PATROL_HEADER
     assert table_texts(document.tables[1])[1:] == expected
     assert expected[-1][:2] == ["合计", "1"]
+
+
+def test_a_year_with_a_tuban_batch_has_its_section_and_table(db_url, tmp_path):
+    import json
+
+    import shapely
+
+    from inspection.tuban.importer import import_batch
+    from inspection.tuban.yearly import year_tuban_figures
+
+    app = migrated_app(tmp_path, DATABASE_URL=db_url)
+    squares = [
+        shapely.box(113.0012, 30.0012, 113.0018, 30.0018),
+        shapely.box(113.012, 30.002, 113.013, 30.003),
+    ]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"TBBH": f"JC-{n}"},
+            "geometry": shapely.geometry.mapping(g),
+        }
+        for n, g in enumerate(squares, start=1)
+    ]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    try:
+        seed_town(app)
+        with app.app_context():
+            s = db.session()
+            import_batch(
+                s, data, filename="q4.geojson", batch_name="2024Q4", deadline_on=date(2024, 12, 31)
+            )
+            s.commit()
+            assert year_tuban_figures(s, 2023)["polygons"] == 0
+        content = _content(app, 2024)
+        document = reopen(build_year_report(content))
+    finally:
+        app.extensions["db_engine"].dispose()
+
+    tuban = content["tuban"]
+    assert (tuban["polygons"], tuban["tasks"], tuban["closed"]) == (2, 2, 0)
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert "三、卫片图斑核查" in headings
+    texts = [p.text for p in document.paragraphs]
+    assert any(t.startswith("全年收到卫片图斑2个（1批）") and "核查完成率0%" in t for t in texts)
+    table = next(t for t in document.tables if table_texts(t)[0][0] == "批次")
+    assert table_texts(table)[1][:4] == ["2024Q4", "2", "0", "2"]
