@@ -168,6 +168,14 @@ ROWS = [
         everyone(403, supervisor=409, admin=409, county=409, **HIDDEN),
         {"deadline_on": "2099-01-01", "reason": "天气原因", "expected_version": "1"},
     ),
+    # Merging the case into itself: 422 for the supervisors who may merge; 403 for the rest.
+    Row(
+        "actions.merge",
+        "POST",
+        "/cases/{case}/merge",
+        everyone(403, supervisor=422, admin=422, **HIDDEN),
+        {"duplicate_id": "{case}", "reason": "同一处", "expected_version": "1"},
+    ),
     Row("dashboard.index", "GET", "/dashboard", everyone(200)),
     # The monthly 通报: the town's supervisors (their own town), the county and admins; 404 to others.
     Row(

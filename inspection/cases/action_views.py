@@ -29,6 +29,7 @@ from inspection.cases.case_map import case_map
 from inspection.cases.deadlines import deadline_light, is_overdue
 from inspection.cases.extension import extend_deadline, may_extend
 from inspection.cases.forms import read_geometry
+from inspection.cases.merging import MERGERS, merge_cases, merged_cases
 from inspection.cases.models import Case, Photo
 from inspection.cases.permissions import INPUTS, RIGHTS, Action, officer_choices
 from inspection.cases.photos import attach_photos, process_posted
@@ -111,6 +112,8 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         "editable": may_edit(current_user, case),
         "extendable": may_extend(current_user, case),
         "movable": may_move(current_user, case),
+        "mergeable": current_user.role in MERGERS and case.merged_into_id is None,
+        "merged_from": merged_cases(session, case),
     }
 
 
@@ -255,4 +258,30 @@ def extend(case_id: int):
     except DomainError as exc:
         return _refused(case_id, "extend", exc)
     flash(_("Deadline extended."), "success")
+    return redirect(url_for("cases.detail", case_id=case_id), code=303)
+
+
+@bp.post("/cases/<int:case_id>/merge")
+@login_required
+def merge(case_id: int):
+    """合并: a duplicate (its number in the form) becomes part of this case (supervisors); 303 back."""
+    session = db.session()
+    db.begin_write(session)
+    case = case_or_404(session, case_id, current_user)
+    try:
+        number = (request.form.get("duplicate_id") or "").strip().lstrip("#")
+        if not number.isdigit() or len(number) > 12:
+            raise InvalidInput("merge_number", "请填写重复案件的编号", "Give the duplicate case's number")
+        merge_cases(
+            session,
+            case,
+            int(number),
+            current_user,
+            reason=request.form.get("reason", ""),
+            expected_version=request.form.get("expected_version", ""),
+        )
+        session.commit()
+    except DomainError as exc:
+        return _refused(case_id, "merge", exc)
+    flash(_("Case #%(number)s merged into this one.", number=number), "success")
     return redirect(url_for("cases.detail", case_id=case_id), code=303)

@@ -104,6 +104,8 @@ class Case(BBoxMixin, Base):
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    # A duplicate merged by a supervisor points to the case that survived (cases.merging).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     geom = mapped_column(GeometryWKB("GEOMETRY"), nullable=False)
     # Representative point (lon/lat, EPSG:4326): grid placement, clustering, list maps.
