@@ -4,8 +4,9 @@ from flask import render_template
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-# The largest id or count a database column holds (BIGINT, SQLite INTEGER): 2**63 - 1.
-MAX_INT = 2**63 - 1
+# The largest id a database column holds: INTEGER on PostgreSQL (SQLite's reach 2**63 - 1, but one
+# bound for both backends keeps a larger number from reaching PostgreSQL and failing there).
+MAX_INT = 2**31 - 1
 # Pages and offsets beyond a billion are no listing anyone scrolls to.
 MAX_PAGE = 10**9
 

@@ -337,6 +337,11 @@ HUGE = "99999999999999999999"
         (f"/dashboard?year={HUGE}", 404),
         (f"/map/data.geojson?zoom={HUGE}", 200),
         (f"/map/data.geojson?zoom=-{HUGE}", 200),
+        (f"/tuban/{HUGE}", 404),
+        (f"/tuban/batches/{HUGE}", 404),
+        (f"/tuban/batches/{HUGE}/results.xlsx", 404),
+        (f"/cases/{2**40}", 404),  # beyond a 32-bit id, within the converter's bound
+        (f"/tuban/{2**40}", 404),
     ],
 )
 def test_huge_numbers_in_the_url_answer_4xx_not_500(env, url, status):
