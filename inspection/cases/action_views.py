@@ -37,6 +37,7 @@ from inspection.cases.records import default_responsible, may_edit
 from inspection.cases.relocation import may_move
 from inspection.errors import DomainError, InvalidInput, NotAllowed
 from inspection.map_context import basemap
+from inspection.params import MAX_INT
 
 bp = Blueprint("actions", __name__)
 # Form fields of the plain-text inputs: `needs` name -> (form field, perform keyword).
@@ -270,7 +271,7 @@ def merge(case_id: int):
     case = case_or_404(session, case_id, current_user)
     try:
         number = (request.form.get("duplicate_id") or "").strip().lstrip("#")
-        if not number.isdigit() or len(number) > 12:
+        if not (number.isdigit() and number.isascii()) or int(number) > MAX_INT:
             raise InvalidInput("merge_number", "请填写重复案件的编号", "Give the duplicate case's number")
         merge_cases(
             session,

@@ -121,3 +121,18 @@ def db_version(app, case_id: int) -> int:
 
     with app.app_context():
         return db.session.get(Case, case_id).version
+
+
+@pytest.mark.parametrize("number", ["abc", "１２", "99999999999999999999", "4294967296"])
+def test_a_number_that_is_no_case_is_refused_not_a_500(app, client, town, number):  # noqa: F811
+    login(client, "zhangzhen")
+    page = f"/cases/{town['case']}"
+
+    response = client.post(
+        f"{page}/merge",
+        data={"csrf_token": csrf_token(client, page), "duplicate_id": number, "reason": "x",
+              "expected_version": db_version(app, town["case"])},
+    )  # fmt: skip
+
+    assert response.status_code == 422
+
