@@ -24,7 +24,9 @@ import shapely
 from geodata import gdal_guard, ways
 from geodata.errors import FileFormatError
 from geodata.io import list_layers, read_vector
+from inspection import db
 from tests import test_bad_input as bad
+from tests.conftest import csrf_token
 from tests.test_bad_input import counts, form_file, import_cases, import_grid, preview
 
 # The bad-input table's fixtures: the small test town on each backend, a supervisor's client.
@@ -373,3 +375,26 @@ def test_excel_ledgers_are_parsed_without_entities(env, tmp_path):
     assert openpyxl.xml.DEFUSEDXML
     assert answer.status == 1 and PASSWD_LINE not in answer.body
     assert counts(env.app) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("actions/assign", {"responsible": str(2**32)}),
+        ("actions/assign", {"responsible": HUGE}),
+        ("merge", {"duplicate_id": str(2**32), "reason": "同一处"}),
+    ],
+)
+def test_huge_ids_in_a_form_answer_422_not_500(env, path, fields):
+    from inspection.cases.models import Case
+
+    case_id = env.app.config["SEEDED"]["case"]
+    with env.app.app_context():
+        version = db.session.get(Case, case_id).version
+        db.session.rollback()
+    page = f"/cases/{case_id}"
+    data = {"csrf_token": csrf_token(env.client, page), "expected_version": str(version), **fields}
+
+    response = env.client.post(f"{page}/{path}", data=data)
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]

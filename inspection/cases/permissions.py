@@ -10,6 +10,7 @@ from inspection.accounts.models import User
 from inspection.cases.access import can_see
 from inspection.cases.models import Case
 from inspection.errors import InvalidInput, NotAllowed
+from inspection.params import MAX_INT
 
 # The names a workflow rule may give: three roles, and two relations of a user to the case.
 WHO = {
@@ -218,7 +219,8 @@ def _load(session: Session, ref) -> User:
     if isinstance(ref, User):
         return ref
     try:
-        user = session.get(User, int(ref))
+        number = int(ref)
+        user = session.get(User, number) if 0 < number <= MAX_INT else None
     except (TypeError, ValueError):
         user = None
     if user is None:

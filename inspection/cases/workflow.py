@@ -29,6 +29,7 @@ from inspection.cases.records import default_responsible, save_case, stale_case
 from inspection.db import begin_write
 from inspection.errors import Conflict, InvalidInput
 from inspection.grid.placement import place
+from inspection.params import MAX_INT
 from inspection.vocab import status_label
 
 # Pages import the table and the buttons from here, with the functions that carry them out.
@@ -71,11 +72,12 @@ def _as_int(value) -> int:
             "The form lacks the case version it was shown (an old page?); reload and try again",
         )
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(
-            "bad_number", f"不是有效的编号：{value}", f"Not a valid number: {value}"
-        ) from None
+        number = None
+    if number is None or not 0 <= number <= MAX_INT:  # beyond INTEGER would fail on PostgreSQL
+        raise InvalidInput("bad_number", f"不是有效的编号：{value}", f"Not a valid number: {value}")
+    return number
 
 
 def _record(session, case, to_status, actor, *, note, on, details) -> StatusChange:
