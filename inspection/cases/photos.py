@@ -275,6 +275,20 @@ def store_files(photo_dir: str | Path, photo: ProcessedPhoto) -> None:
     _write_atomic(photo_path(photo_dir, photo.sha256, thumb=True), photo.thumb)
 
 
+def photo_columns(photo: ProcessedPhoto, uploader: User | None) -> dict:
+    """The columns a stored photo's row holds (a case's Photo, a 图斑's TubanPhoto)."""
+    return {
+        "sha256": photo.sha256,
+        "width": photo.width,
+        "height": photo.height,
+        "size_bytes": len(photo.data),
+        "taken_at": photo.taken_at,
+        "gps_lon": photo.gps_lon,
+        "gps_lat": photo.gps_lat,
+        "uploaded_by_id": uploader.id if uploader is not None else None,
+    }
+
+
 def attach_photos(
     session,
     case: Case,
@@ -288,18 +302,7 @@ def attach_photos(
     rows = []
     for photo in photos:
         store_files(photo_dir, photo)
-        row = Photo(
-            case=case,
-            stage=stage,
-            sha256=photo.sha256,
-            width=photo.width,
-            height=photo.height,
-            size_bytes=len(photo.data),
-            taken_at=photo.taken_at,
-            gps_lon=photo.gps_lon,
-            gps_lat=photo.gps_lat,
-            uploaded_by_id=uploader.id if uploader is not None else None,
-        )
+        row = Photo(case=case, stage=stage, **photo_columns(photo, uploader))
         session.add(row)
         rows.append(row)
     return rows

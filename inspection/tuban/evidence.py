@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geodata.nearby import distance_to_m
 from inspection.accounts.models import User
-from inspection.cases.photos import ProcessedPhoto, store_files
+from inspection.cases.photos import ProcessedPhoto, photo_columns, store_files
 from inspection.cases.records import create_case
 from inspection.db import begin_write
 from inspection.errors import Conflict, InvalidInput, NotAllowed
@@ -148,18 +148,7 @@ def submit_evidence(
         if photo.sha256 in known:
             continue
         store_files(photo_dir, photo)
-        tuban.photos.append(
-            TubanPhoto(
-                sha256=photo.sha256,
-                width=photo.width,
-                height=photo.height,
-                size_bytes=len(photo.data),
-                taken_at=photo.taken_at,
-                gps_lon=photo.gps_lon,
-                gps_lat=photo.gps_lat,
-                uploaded_by_id=actor.id,
-            )
-        )
+        tuban.photos.append(TubanPhoto(**photo_columns(photo, actor)))
     if evidence.conclusion == "illegal" and not tuban.cases:
         _illegal_case(session, tuban, actor, evidence.case_kind, today)
     session.flush()
