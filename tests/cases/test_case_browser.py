@@ -74,6 +74,8 @@ def open_verify(page, case_id: int) -> None:
     page.goto(f"/cases/{case_id}")
     page.click(f"{VERIFY} > summary")
     page.wait_for_selector(f"{VERIFY} .redraw-map .leaflet-interactive")
+    # Mouse drags go by screen position: the whole map must be on the screen, whatever comes below it.
+    page.locator(f"{VERIFY} .redraw-map").scroll_into_view_if_needed()
 
 
 def screen_point(page, lon: float, lat: float) -> tuple[float, float]:
