@@ -12,6 +12,9 @@ Counting rules (DOMAIN.md, "Year figures"), all by the town's calendar days (`St
   change recorded on or before that day — with `deadline_on` before 31 December. A case found by then
   whose first change was recorded later was `reported`. Today's status does not matter.
 - superior: issues with source `superior`; received = found in the year, rectified as above.
+- recurred (复发): closed cases reopened because the problem was found back on the same ground
+  (cases.recurrence: a verified → reported change) recorded in the year. The ground stays one case:
+  found once, and fixed in the year of its latest done (in no year while the recurrence is open).
 - patrol_environment: `patrol` issues of the environment categories found in the year, and how many
   of those were rectified in it ("巡查发现环保问题4个，整改完成4个": the second figure is part of the
   first, never more).
@@ -46,6 +49,7 @@ from sqlalchemy import case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from inspection.cases.models import Case, StatusChange
+from inspection.cases.recurrence import REOPENED_FROM, REOPENED_TO
 from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
 from inspection.reporting.staffing import staffing
@@ -61,12 +65,24 @@ _FIXED = sorted(STATUS_GROUPS["fixed"])
 def empty_figures() -> dict:
     """The figures of one area with every count and area at zero."""
     return {
-        "illegal_buildings": {"found": 0, "demolished": 0, "demolished_area_m2": 0.0},
-        "farmland": {"found": 0, "restored": 0, "restored_area_m2": 0.0, "restored_area_mu": 0.0},
+        "illegal_buildings": {
+            "found": 0,
+            "demolished": 0,
+            "demolished_area_m2": 0.0,
+            "recurred": 0,
+        },
+        "farmland": {
+            "found": 0,
+            "restored": 0,
+            "restored_area_m2": 0.0,
+            "restored_area_mu": 0.0,
+            "recurred": 0,
+        },
         "issues": {
             "found": 0,
             "rectified": 0,
             "overdue": 0,
+            "recurred": 0,
             "superior": {"received": 0, "rectified": 0},
             "patrol_environment": {"found": 0, "rectified": 0},
         },
@@ -103,7 +119,7 @@ def _grouped(where: tuple, sums: tuple, groups: bool):
 
 
 def _year_statements(year: int, *, town_ids=None, groups: bool = True) -> tuple:
-    """The found, fixed and overdue counts of one year, each grouped by `_keys`, as four statements.
+    """The found, fixed, overdue and recurred counts of a year, each grouped by `_keys`: five statements.
 
     Each reads only the cases it counts, from a covering index led by the stored year it counts by
     (`found_year`, `fixed_year`) and the town, or for overdue by the status and `run_year`; `town_ids` keeps the cases of those
@@ -168,12 +184,29 @@ def _year_statements(year: int, *, town_ids=None, groups: bool = True) -> tuple:
         .group_by(*keys)
     )
     overdue = (open_now, later_run)
-    return found, fixed, *overdue
+    # 复发: the reopenings of closed cases recorded in the year (cases.recurrence), by the case.
+    recurred = (
+        select(*keys, func.count())
+        .select_from(StatusChange)
+        .join(Case, Case.id == StatusChange.case_id)
+        .where(
+            StatusChange.from_status == REOPENED_FROM,
+            StatusChange.to_status == REOPENED_TO,
+            StatusChange.on.between(date(year, 1, 1), end),
+            *in_towns,
+        )
+        .group_by(*keys)
+    )
+    return found, fixed, *overdue, recurred
+
+
+_BLOCKS = {"illegal_building": "illegal_buildings", "farmland": "farmland", "issue": "issues"}
 
 
 def _add(figures: dict, kind: str, source: str, environment: int, counts: tuple) -> None:
     """Add one grouped row's counts to the figures of an area."""
-    found, fixed, area_m2, overdue, found_fixed = counts
+    found, fixed, area_m2, overdue, found_fixed, recurred = counts
+    figures[_BLOCKS[kind]]["recurred"] += recurred
     if kind == "illegal_building":
         block = figures["illegal_buildings"]
         block["found"] += found
@@ -217,9 +250,10 @@ class _Folded:
     def __init__(self, session: Session, year: int, town_ids, *, groups: bool = True):
         statements = _year_statements(year, town_ids=town_ids, groups=groups)
         width = 6 if groups else 5
-        # Each part's rows fill their slots of (found, fixed, area_m2, overdue, found_fixed), summed
-        # per area (total, town, village, group) and (kind, source, environment) before folding.
-        slots = ((0, 4), (1, 2), (3,), (3,))
+        # Each part's rows fill their slots of (found, fixed, area_m2, overdue, found_fixed,
+        # recurred), summed per area (total, town, village, group) and (kind, source, environment)
+        # before folding.
+        slots = ((0, 4), (1, 2), (3,), (3,), (5,))
         levels: tuple[dict, ...] = ({}, {}, {}, {})
         for statement, filled in zip(statements, slots, strict=True):
             for row in session.execute(statement):
@@ -228,7 +262,7 @@ class _Folded:
                 sort = tuple(row[width - 3 : width])
                 areas = (None, town_id, village_id, (village_id, group_id))
                 for level, area in zip(levels[: 4 if groups else 3], areas, strict=False):
-                    counts = level.setdefault((area, sort), [0, 0, 0.0, 0, 0])
+                    counts = level.setdefault((area, sort), [0, 0, 0.0, 0, 0, 0])
                     for slot, value in zip(filled, row[width:], strict=True):
                         counts[slot] += value or 0
         self.total = empty_figures()
@@ -240,7 +274,7 @@ class _Folded:
             for (area, (kind, source, environment)), counts in level.items():
                 figures = self.total if target is None else target.setdefault(area, empty_figures())
                 numbers = (int(counts[0]), int(counts[1]), float(counts[2]), int(counts[3]))
-                _add(figures, kind, source, environment, (*numbers, int(counts[4])))
+                _add(figures, kind, source, environment, (*numbers, int(counts[4]), int(counts[5])))
 
     def villages(self, cells, village_cells, *, groups: bool, outside: bool) -> list[dict]:
         """The village entries (with groups if asked) of these village cells, and 网格外 if asked."""

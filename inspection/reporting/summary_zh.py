@@ -82,6 +82,12 @@ def grid_clause(grid: dict, *, whole: str = "全镇") -> str:
     return clause
 
 
+def recurrence_sentence(figures: dict) -> str:
+    """ "回头看发现已销号问题复发1处，已重新纳入整改。"; empty when nothing recurred in the year."""
+    count = sum(figures[k].get("recurred", 0) for k in ("illegal_buildings", "farmland", "issues"))
+    return f"回头看发现已销号问题复发{count}处，已重新纳入整改。" if count else ""
+
+
 def year_summary(figures: dict, *, we: str = "我镇", opening: str = OPENING) -> str:
     """The paragraph of the year figures (town level), leaving out clauses whose figure is zero.
 
@@ -108,14 +114,15 @@ def year_summary(figures: dict, *, we: str = "我镇", opening: str = OPENING) -
         clauses.append(f"整改完成上级反馈问题{superior['rectified']}个")
     sentences = "，".join(clauses) + "。" if clauses else ""
     patrol_text = _patrol_sentence(patrol["found"], patrol["rectified"])
-    if not sentences and not patrol_text:
+    recurred = recurrence_sentence(figures)
+    if not sentences and not patrol_text and not recurred:
         return ""
     grid = grid_clause(figures.get("grid") or {}, whole="全县" if we == "我县" else "全镇")
     if grid and patrol_text:
         patrol_text = f"{grid}，{patrol_text}"
     elif grid:
         patrol_text = f"{grid}。"
-    sentences += patrol_text
+    sentences += patrol_text + recurred
     certified = certified_sentence(figures.get("certified_officers") or 0, we=we)
     subject = we if clauses or not grid else ""  # "今年以来，全镇划分…" reads without 我镇
     return f"{certified}{opening}，{subject}{sentences}"
