@@ -106,6 +106,8 @@ SETTINGS = [
         "The address people open the app at (https://xuncha.example.gov.cn): links in alerts, "
         "webhook messages and the QR codes of documents; empty: the request's own address",
     ),
+    Setting("RECHECK_DAYS", 90, "Days after a 违法 case is closed (销号) that its 回头看 re-check falls due"),
+    Setting("RECHECK_WINDOW_DAYS", 30, "Days a 网格员 has to carry out a due 回头看"),
     Setting("ALERT_DIGEST_OVER", 5, "More alerts than this for one person in a day arrive as one digest"),
     Setting("WEBHOOK_TIMEOUT_S", 5, "Seconds a webhook receiver has to answer before the try counts as failed"),
     Setting("WEBHOOK_RETRY_BASE_S", 60, "First retry delay of a failed webhook delivery, doubled each try"),

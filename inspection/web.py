@@ -175,6 +175,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(document_views.bp)
 
+    from inspection.rechecks import views as recheck_views
+
+    recheck_views.init_app(app)
+
     from inspection.alerts import views as alert_views
 
     alert_views.init_app(app)

@@ -17,8 +17,10 @@ from werkzeug.routing import RequestRedirect
 from inspection import db
 from inspection.accounts.models import User
 from inspection.cases.deadlines import DEFAULT_DAYS
+from inspection.cases.models import Case
 from inspection.grid.models import GridCell
 from inspection.patrols.recording import add_batch
+from inspection.rechecks.models import Recheck
 from inspection.tuban.importer import import_batch
 from tests.cases.test_report_forms import IN_A1, seed_town
 from tests.conftest import csrf_token, login
@@ -41,7 +43,8 @@ KINDS = list(USERS)
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # Values the placeholders take when a row's path is matched against app.url_map (no database).
 SAMPLE_IDS = {"case": 1, "photo": 1, "user_a2": 2, "cell_a1": 4, "cell_a2": 5, "cz_a": 3,
-              "patrol": 1, "patrol_client": "seed-patrol-0001", "batch": 1, "tuban": 1}  # fmt: skip
+              "patrol": 1, "patrol_client": "seed-patrol-0001", "batch": 1, "tuban": 1,
+              "recheck": 1}  # fmt: skip
 
 
 def everyone(status: int, anonymous: int = 302, **others: int) -> dict[str, int]:
@@ -362,6 +365,16 @@ ROWS = [
         everyone(403, own_group=422, supervisor=422, admin=422, county=422, **HIDDEN),
     ),
     Row("tuban.review", "POST", "/tuban/{tuban}/review", everyone(303, **HIDDEN)),
+    # 回头看: one re-check of the case for wgy_a1 (tests/rechecks/ for the work itself). No outcome:
+    # 422 for its 网格员 and the town; the county reads it and records none.
+    Row("rechecks.index", "GET", "/rechecks/", everyone(200)),
+    Row("rechecks.item", "GET", "/rechecks/{recheck}", everyone(200, **HIDDEN)),
+    Row(
+        "rechecks.item",
+        "POST",
+        "/rechecks/{recheck}",
+        everyone(403, own_group=422, supervisor=422, admin=422, **HIDDEN),
+    ),
     Row("static", "GET", "/static/css/app.css", everyone(200, anonymous=200)),
 ]
 
@@ -456,6 +469,18 @@ def town_ids(app) -> dict:
         import_batch(
             s, batch, filename="t.geojson", batch_name="2026Q4", deadline_on=date(2026, 12, 31)
         )
+        case = s.get(Case, ids["case"])
+        s.add(
+            Recheck(
+                case=case,
+                closed_on=date(2026, 9, 1),
+                due_on=date(2026, 12, 30),
+                town_id=case.town_id,
+                village_id=case.village_id,
+                group_id=case.group_id,
+                assignee=walker,
+            )
+        )
         s.commit()
     return {
         **ids,
@@ -463,6 +488,7 @@ def town_ids(app) -> dict:
         "patrol_client": patrol.client_id,
         "batch": 1,
         "tuban": 1,
+        "recheck": 1,
         "user_a2": users["wgy_a2"],
         "cz_a": users["cz_a"],
         "cell_a1": cells["PG01-01"],

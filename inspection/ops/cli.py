@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
         patrol_stats_command,
         purge_patrols_command,
     )
+    from inspection.rechecks.commands import rechecks_group
     from inspection.reporting.exports import export_command
     from inspection.reporting.figures import report_command
     from inspection.tuban.commands import import_tuban_command
@@ -95,5 +96,6 @@ def init_app(app: Flask) -> None:
         notice_command,
         notify_command,
         webhook_group,
+        rechecks_group,
     ):
         app.cli.add_command(command)

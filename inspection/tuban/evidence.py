@@ -57,8 +57,21 @@ class Evidence:
     client_id: str | None = None
 
 
-def fix_problem(tuban: Tuban, fix: Fix | None) -> tuple[str, str] | None:
-    """Why a fix does not prove presence at the 图斑 (None when it does)."""
+def parse_fix(form) -> Fix | None:
+    """The GPS fix a page's script put in a form (fix_lon, fix_lat, fix_accuracy), or None."""
+    try:
+        lon, lat, accuracy = (float(form[k]) for k in ("fix_lon", "fix_lat", "fix_accuracy"))
+    except (KeyError, ValueError):
+        return None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90 and 0 <= accuracy < 1e6):
+        return None
+    return Fix(lon, lat, accuracy)
+
+
+def fix_problem(
+    geom, fix: Fix | None, what: tuple[str, str] = ("图斑", "the 图斑")
+) -> tuple[str, str] | None:
+    """Why a fix does not prove presence at `geom` (lon/lat EPSG:4326; geodesic m), or None."""
     if fix is None:
         return (
             "没有定位：请打开定位后重试，或填写未能定位的原因",
@@ -69,13 +82,27 @@ def fix_problem(tuban: Tuban, fix: Fix | None) -> tuple[str, str] | None:
             f"定位精度 {fix.accuracy_m:.0f} 米，需在 {MAX_ACCURACY_M:.0f} 米以内：请到开阔处稍候再试，或填写原因",
             f"The fix is accurate to {fix.accuracy_m:.0f} m; {MAX_ACCURACY_M:.0f} m or better is needed",
         )
-    distance_m = distance_to_m(fix.lon, fix.lat, tuban.geom)
+    distance_m = distance_to_m(fix.lon, fix.lat, geom)
     if distance_m > MAX_DISTANCE_M:
         return (
-            f"当前位置距图斑 {distance_m:.0f} 米，需在 {MAX_DISTANCE_M:.0f} 米以内：请到现场举证，或填写原因",
-            f"You are {distance_m:.0f} m from the 图斑; within {MAX_DISTANCE_M:.0f} m is needed",
+            f"当前位置距{what[0]} {distance_m:.0f} 米，需在 {MAX_DISTANCE_M:.0f} 米以内：请到现场举证，或填写原因",
+            f"You are {distance_m:.0f} m from {what[1]}; within {MAX_DISTANCE_M:.0f} m is needed",
         )
     return None
+
+
+def photo_day_problem(photos: list[ProcessedPhoto], today: date) -> tuple[str, str] | None:
+    """Why the photos do not prove a visit today (none, or every EXIF time of another day), or None."""
+    if not photos:
+        return ("请至少拍一张现场照片", "Take at least one photo on site")
+    other_day = [p for p in photos if p.taken_at is not None and p.taken_at.date() != today]
+    if len(other_day) < len(photos):
+        return None
+    taken = "、".join(sorted({p.taken_at.date().isoformat() for p in other_day}))
+    return (
+        f"照片拍摄于 {taken}，须有当天（{today.isoformat()}）拍摄的现场照片",
+        f"The photos were taken on {taken}; at least one must be taken today ({today.isoformat()})",
+    )
 
 
 def _check(tuban: Tuban, evidence: Evidence, today: date) -> None:
@@ -92,23 +119,13 @@ def _check(tuban: Tuban, evidence: Evidence, today: date) -> None:
         raise InvalidInput(
             "tuban_case_kind", "请选择违法类型（违法建筑或耕地）", "Choose the kind of case"
         )
-    problem = fix_problem(tuban, evidence.fix)
+    problem = fix_problem(tuban.geom, evidence.fix)
     if problem and not evidence.override_reason.strip():
         raise InvalidInput("tuban_fix", *problem)
-    if not evidence.photos:
-        raise InvalidInput(
-            "tuban_photos", "请至少拍一张现场照片", "Take at least one photo on site"
-        )
-    other_day = [
-        p for p in evidence.photos if p.taken_at is not None and p.taken_at.date() != today
-    ]
-    if len(other_day) == len(evidence.photos):
-        taken = "、".join(sorted({p.taken_at.date().isoformat() for p in other_day}))
-        raise InvalidInput(
-            "tuban_photo_day",
-            f"照片拍摄于 {taken}，须有当天（{today.isoformat()}）拍摄的现场照片",
-            f"The photos were taken on {taken}; at least one must be taken today ({today.isoformat()})",
-        )
+    problem = photo_day_problem(evidence.photos, today)
+    if problem:
+        code = "tuban_photos" if not evidence.photos else "tuban_photo_day"
+        raise InvalidInput(code, *problem)
 
 
 def submit_evidence(

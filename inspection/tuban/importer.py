@@ -26,6 +26,7 @@ from inspection.errors import InvalidInput
 from inspection.grid.models import GridCell
 from inspection.tuban.models import Tuban, TubanBatch
 from inspection.tuban.rows import Refusal, TubanRow, read_tuban_file
+from inspection.tuban.signals import batch_imported
 
 MATCHED_KINDS = ("illegal_building", "farmland")
 # Two polygons closer than this (degrees, about 1 mm) are the same 图斑 re-sent.
@@ -45,6 +46,8 @@ class ImportReport:
     repaired: list[str] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     items: list[dict] = field(default_factory=list)
+    # The closed cases whose 回头看 a 图斑 of the batch brought forward (set by a listener).
+    rechecks: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict:
         """The report's figures and lists as plain JSON values."""
@@ -58,6 +61,7 @@ class ImportReport:
             "repaired": self.repaired,
             "refused": [r.as_json() for r in self.refused],
             "items": self.items,
+            "rechecks": sorted(self.rechecks),
         }
 
 
@@ -193,6 +197,7 @@ def import_batch(
         {"id": r.number, "outcome": "refused", "group": None, "cases": []} for r in report.refused
     ]
     session.flush()
+    batch_imported.send(None, session=session, batch=batch, report=report)
     return report
 
 

@@ -30,7 +30,7 @@ from inspection.tuban.evidence import (
     CASE_KINDS,
     CONCLUSIONS,
     Evidence,
-    Fix,
+    parse_fix,
     review_evidence,
     submit_evidence,
 )
@@ -204,25 +204,12 @@ def _tuban_or_404(tuban_id: int) -> Tuban:
     return tuban
 
 
-def _fix() -> Fix | None:
-    """The GPS fix the page's script put in the form, or None without one."""
-    try:
-        lon, lat, accuracy = (
-            float(request.form[k]) for k in ("fix_lon", "fix_lat", "fix_accuracy")
-        )
-    except (KeyError, ValueError):
-        return None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90 and 0 <= accuracy < 1e6):
-        return None
-    return Fix(lon, lat, accuracy)
-
-
 def _evidence() -> Evidence:
     """The 举证 form as Evidence (photos checked by the same code as a case's)."""
     return Evidence(
         conclusion=request.form.get("conclusion", ""),
         photos=process_posted(request.files.getlist("photos"), current_app.config),
-        fix=_fix(),
+        fix=parse_fix(request.form),
         override_reason=request.form.get("override_reason", ""),
         approval_no=request.form.get("approval_no", ""),
         note=request.form.get("note", ""),
