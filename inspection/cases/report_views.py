@@ -2,7 +2,6 @@
 
 import json
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import shapely
 from flask import (
@@ -33,6 +32,7 @@ from inspection.cases.forms import (
 )
 from inspection.cases.forms import read_geometry as read_form_geometry
 from inspection.cases.models import Case
+from inspection.cases.outbox import refusal_headers
 from inspection.cases.photos import PhotoError, attach_photos, process_posted
 from inspection.cases.records import (
     GEOMETRY_TYPES,
@@ -280,8 +280,7 @@ def _form_page(kind: str, form, *, problems=(), status: int = 200, notice: str |
     if problems or notice:
         specific = [p for p in problems if p.code != "form_invalid"] or list(problems)
         first = specific[0].message(lang) if specific else notice
-        response.headers["X-Report-Error"] = specific[0].code if specific else "csrf"
-        response.headers["X-Report-Message"] = quote(first)
+        refusal_headers(response, specific[0].code if specific else "csrf", first)
     return response
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from inspection import clock, db
 from inspection.cases.case_map import case_map
 from inspection.cases.models import Case
+from inspection.cases.outbox import refusal_headers
 from inspection.cases.photos import process_posted
 from inspection.errors import DomainError
 from inspection.rechecks.access import can_see_recheck, recheck_scope
@@ -91,7 +92,7 @@ def _report() -> RecheckReport:
 def item(recheck_id: int):
     """One re-check: the case, its map and the distance to it, and the form for its 网格员."""
     recheck = _recheck_or_404(recheck_id)
-    error, status = None, 200
+    error, status, code = None, 200, ""
     if request.method == "POST":
         try:
             record_recheck(
@@ -105,14 +106,14 @@ def item(recheck_id: int):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            error, status = _message(exc), exc.status
+            error, status, code = _message(exc), exc.status, exc.code
         else:
             back = recheck.status == "recurred"
             zh = "已记录复发，案件已重新立案待核实" if back else "回头看已记录：未复发"
             en = "Recorded: back again; the case is open again" if back else "Recorded: not back"
             flash(en if g.get("lang") == "en" else zh, "info")
             return redirect(url_for("rechecks.item", recheck_id=recheck.id), code=303)
-    return render_template(
+    html = render_template(
         "rechecks/item.html",
         recheck=recheck,
         case=recheck.case,
@@ -121,7 +122,9 @@ def item(recheck_id: int):
         may_record=recheck.status == "open" and may_record(current_user, recheck),
         error=error,
         form=request.form,
-    ), status
+    )
+    response = current_app.make_response((html, status))
+    return refusal_headers(response, code, error) if error else response
 
 
 def init_app(app) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from geodata.errors import GeodataError
 from inspection import clock, db, map_context
+from inspection.cases.outbox import refusal_headers
 from inspection.cases.photos import process_posted
 from inspection.errors import DomainError, InvalidInput
 from inspection.settings import archive_limits
@@ -223,7 +224,7 @@ def _evidence() -> Evidence:
 def item(tuban_id: int):
     """One 图斑: its map and figures, the 举证 form for its 网格员, the review for supervisors."""
     tuban = _tuban_or_404(tuban_id)
-    error, status = None, 200
+    error, status, code = None, 200, ""
     if request.method == "POST":
         try:
             submit_evidence(
@@ -237,14 +238,14 @@ def item(tuban_id: int):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            error, status = _message(exc), exc.status
+            error, status, code = _message(exc), exc.status, exc.code
         else:
             flash(
                 "举证已提交，等待审核" if g.get("lang") != "en" else "Evidence sent for review",
                 "info",
             )
             return redirect(url_for("tuban.item", tuban_id=tuban.id), code=303)
-    return render_template(
+    html = render_template(
         "tuban/item.html",
         tuban=tuban,
         tuban_map=build_tuban_map(tuban, map_context.context()),
@@ -256,7 +257,9 @@ def item(tuban_id: int):
         may_review=tuban.review == "submitted" and can_manage(current_user, tuban),
         error=error,
         form=request.form,
-    ), status
+    )
+    response = current_app.make_response((html, status))
+    return refusal_headers(response, code, error) if error else response
 
 
 @bp.route("/<int:tuban_id>/review", methods=["POST"])

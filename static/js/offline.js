@@ -3,7 +3,8 @@
  * finds a repeated report by its client_id, so a resend never makes a second case.
  * A phone may be shared: every report carries the username of who made it (#outbox's data-user),
  * and only that user's reports are listed and sent; the others wait until their owner logs in.
- * Reports kept from before owners were stored (no owner) go with whoever is logged in. */
+ * Reports kept from before owners were stored (no owner) go with whoever is logged in.
+ * The field forms of field_outbox.js (举证, 回头看) are kept and sent the same way. */
 (function (root) {
   'use strict';
   var DB_NAME = 'wangge-outbox', STORE = 'reports', RETRY_MS = 20000;
@@ -120,7 +121,7 @@
       headers: { 'X-Report-Client': 'outbox' }
     }).then(function (r) {
       var path = new URL(r.url).pathname;
-      if (r.ok && r.redirected && /^\/cases\/\d+$/.test(path)) return { type: 'created', url: r.url };
+      if (r.ok && r.redirected && /^\/(cases|tuban|rechecks)\/\d+$/.test(path)) return { type: 'created', url: r.url };
       if (isLogin(r.url)) return { type: 'login' };
       var code = r.headers.get('X-Report-Error') || '';
       if (r.status === 400 && code === 'csrf' && !retried) {

@@ -75,7 +75,7 @@ def test_evidence_with_the_phone_position(browser, tmp_path, where, accuracy, st
         page.check("input[name=conclusion][value=false_change]")
         page.set_input_files("#photos", str(photo))
         page.click("#evidence-form button[type=submit]")
-        page.wait_for_load_state()
+        page.wait_for_selector("#evidence, #evidence-error")  # stored, or the reason
         shown = page.text_content("main")
         context.close()
 
@@ -90,3 +90,47 @@ def test_evidence_with_the_phone_position(browser, tmp_path, where, accuracy, st
             assert len(tuban.photos) == 1 and "待审核" in shown
         else:
             assert "距图斑" in shown and "米以内" in shown  # the reason, on the page
+
+
+def test_evidence_without_signal_is_kept_on_the_phone_and_sent_when_it_returns(browser, tmp_path):
+    app = make_app(tmp_path)
+    task_id = seeded_task(app)
+    photo = tmp_path / "现场.jpg"
+    Image.new("RGB", (120, 90), (40, 160, 60)).save(photo, "JPEG")
+    with serving(app) as base:
+        context = browser.new_context(
+            base_url=base,
+            service_workers="block",
+            geolocation={"longitude": 113.0015, "latitude": 30.0015, "accuracy": 6},
+            permissions=["geolocation"],
+            locale="zh-CN",
+        )
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto("/auth/login")
+        page.fill("input[name=username]", "wgy_a1")
+        page.fill("input[name=password]", "demo1234")
+        page.click(".narrow button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"/tuban/{task_id}")
+        page.wait_for_function("document.querySelector('input[name=fix_accuracy]').value !== ''")
+        page.check("input[name=conclusion][value=false_change]")
+        page.set_input_files("#photos", str(photo))
+
+        context.set_offline(True)
+        page.click("#evidence-form button[type=submit]")
+        page.wait_for_selector("#field-outbox-note", state="visible")
+        page.wait_for_selector("#outbox li")
+        with app.app_context():
+            kept = db.session.get(Tuban, task_id).review
+        context.set_offline(False)
+        page.locator("#outbox-send").dispatch_event("click")
+        page.wait_for_selector("#outbox-sent a", state="attached")  # the list hides when empty
+        context.close()
+
+    assert errors == [] and kept == "open"
+    with app.app_context():
+        tuban = db.session.get(Tuban, task_id)
+        assert tuban.review == "submitted" and len(tuban.photos) == 1
+        assert tuban.fix_accuracy_m == 6
