@@ -83,11 +83,13 @@ def link(kind: str, source_id: int) -> str:
 register(DueSource("case", case_query, lambda case_id: f"/cases/{case_id}"))
 
 
-def _register_tuban() -> None:
-    # The 图斑 package sits below this one, so its tasks are registered here, like any due source.
+def _register_below() -> None:
+    # The 图斑 and 回头看 packages sit below this one, so their tasks are registered here.
+    from inspection.alerts.recheck_source import recheck_link, recheck_query
     from inspection.alerts.tuban_source import tuban_link, tuban_query
 
     register(DueSource("tuban", tuban_query, tuban_link))
+    register(DueSource("recheck", recheck_query, recheck_link))
 
 
-_register_tuban()
+_register_below()
