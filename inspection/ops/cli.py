@@ -42,6 +42,7 @@ def demo_command(county: bool, towns: int) -> None:
     session = db.session()
     result = load_demo_county(session, towns=towns) if county else load_demo(session)
     session.commit()
+    _schedule_rechecks(session)
     if county:
         click.echo(f"{result['county']}: {towns} 个镇 / towns ({result['towns_added']} 新增 added)")
     names = set(result["logins"])
@@ -53,6 +54,24 @@ def demo_command(county: bool, towns: int) -> None:
             shown = [*shown[:3], "…", shown[-1], f"({len(shown)})"]
         if shown:
             click.echo(f"  {zh} {en}: {' '.join(shown)}")
+
+
+def _schedule_rechecks(session) -> None:
+    """The demo's 回头看: the closed cases' re-checks that are due today (as the daily run would)."""
+    from flask import current_app
+
+    from inspection import clock
+    from inspection.rechecks.schedule import schedule_rechecks
+
+    created = schedule_rechecks(
+        session,
+        clock.town_today(),
+        days=int(current_app.config["RECHECK_DAYS"]),
+        window_days=int(current_app.config["RECHECK_WINDOW_DAYS"]),
+    )
+    session.commit()
+    if created:
+        click.echo(f"回头看任务 / re-checks due: {len(created)}")
 
 
 def init_app(app: Flask) -> None:

@@ -452,6 +452,7 @@ def format_text(figures: dict) -> str:
         f"整改完成{i['superior']['rectified']}个",
         f"  巡查发现环保问题：发现{i['patrol_environment']['found']}个，"
         f"整改完成{i['patrol_environment']['rectified']}个",
+        *_recurrence_lines(figures),
         *_staffing_lines(figures),
         "",
         "".join(
@@ -464,6 +465,18 @@ def format_text(figures: dict) -> str:
         figures["summary_zh"] or "（本年度暂无可写入总结的数据）",
     ]
     return "\n".join(lines)
+
+
+def _recurrence_lines(figures: dict) -> list[str]:
+    """The 复发 line of the text block (none when nothing recurred in the year)."""
+    counts = [figures[k]["recurred"] for k in ("illegal_buildings", "farmland", "issues")]
+    if not any(counts):
+        return []
+    return [
+        "复发（已销号后问题重现，重新办理，不重复计数）：违法建筑{}处，复耕地块{}块，问题{}个".format(
+            *counts
+        )
+    ]
 
 
 def _staffing_lines(figures: dict) -> list[str]:

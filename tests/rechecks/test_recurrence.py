@@ -14,7 +14,7 @@ from inspection.errors import Conflict, InvalidInput, NotAllowed
 from inspection.rechecks.checking import RecheckReport, record_recheck
 from inspection.rechecks.models import Recheck
 from inspection.rechecks.schedule import schedule_rechecks
-from inspection.reporting.figures import year_figures
+from inspection.reporting.figures import format_text, year_figures
 from inspection.tuban.evidence import Fix
 from tests.reporting.test_reports import add_case, make_grid
 from tests.tuban.test_evidence import photo
@@ -126,6 +126,7 @@ def test_recurrence_reopens_the_case_and_the_ground_counts_once(session, grid, t
     assert (block["found"], block["demolished"], block["recurred"]) == (1, 1, 1)
     assert block["demolished_area_m2"] == 40.0
     assert "复发1处" in after["summary_zh"]
+    assert "违法建筑1处，复耕地块0块，问题0个" in format_text(after)
     assert after["villages"][0]["illegal_buildings"]["recurred"] == 1
     assert recurrence_count(session, case.id) == 1
     assert stale_year_columns(session) == []
