@@ -42,6 +42,15 @@ def query_int(args, name: str, default: int | None, low: int, high: int) -> int 
     return int(text)
 
 
+def form_number(value) -> int | None:
+    """A record's number as a form gives it ("12" or "#12"), or None if it is none (1..MAX_INT)."""
+    text = str(value if value is not None else "").strip().lstrip("#")
+    if not (text.isdigit() and text.isascii() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_INT else None
+
+
 def init_app(app) -> None:
     """Bound every `<int:…>` in the app's routes, and answer a bad parameter with the 4xx page."""
     app.url_map.converters["int"] = BoundedIntConverter

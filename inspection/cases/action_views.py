@@ -37,7 +37,7 @@ from inspection.cases.records import default_responsible, may_edit
 from inspection.cases.relocation import may_move
 from inspection.errors import DomainError, InvalidInput, NotAllowed
 from inspection.map_context import basemap
-from inspection.params import MAX_INT
+from inspection.params import form_number
 
 bp = Blueprint("actions", __name__)
 # Form fields of the plain-text inputs: `needs` name -> (form field, perform keyword).
@@ -270,13 +270,15 @@ def merge(case_id: int):
     db.begin_write(session)
     case = case_or_404(session, case_id, current_user)
     try:
-        number = (request.form.get("duplicate_id") or "").strip().lstrip("#")
-        if not (number.isdigit() and number.isascii()) or int(number) > MAX_INT:
-            raise InvalidInput("merge_number", "请填写重复案件的编号", "Give the duplicate case's number")
+        number = form_number(request.form.get("duplicate_id"))
+        if number is None:
+            raise InvalidInput(
+                "merge_number", "请填写重复案件的编号", "Give the duplicate case's number"
+            )
         merge_cases(
             session,
             case,
-            int(number),
+            number,
             current_user,
             reason=request.form.get("reason", ""),
             expected_version=request.form.get("expected_version", ""),

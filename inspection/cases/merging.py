@@ -11,15 +11,18 @@ reopened as 复发 (cases.recurrence), found once, its recurrence counted.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geodata.nearby import same_ground
 from inspection import clock
 from inspection.accounts.models import User
 from inspection.cases.access import can_see
+from inspection.cases.duplicates import RADIUS_M
 from inspection.cases.history import record_change
 from inspection.cases.models import Case
 from inspection.cases.records import save_case, stale_case
 from inspection.cases.recurrence import reopen_as_recurrence
 from inspection.db import begin_write
 from inspection.errors import Conflict, InvalidInput, NotAllowed
+from inspection.params import form_number
 from inspection.vocab import STATUS_GROUPS
 
 MERGERS = frozenset({"supervisor", "admin"})
@@ -69,6 +72,17 @@ def merge_cases(
         raise _refuse("merge_reason", "请说明为何是同一处", "Say why they are the same")
     reported_anew = survivor.status == "verified" and duplicate.status in STATUS_GROUPS["open"]
     note = f"与 #{survivor.id} 为同一处，已合并到 #{survivor.id}：{reason[:500]}"
+    _fold(session, survivor, duplicate, actor, note)
+    if reported_anew:
+        reopen_as_recurrence(
+            session, survivor, actor, via="report", note=reason[:500], ref={"case": duplicate.id}
+        )
+    save_case(session)
+    return duplicate
+
+
+def _fold(session: Session, survivor: Case, duplicate: Case, actor: User, note: str) -> None:
+    """Close the duplicate as void pointing to the survivor, and move its photos (each once)."""
     record_change(session, duplicate, "void", actor, note=note, on=clock.town_today())
     duplicate.merged_into_id = survivor.id
     known = {p.sha256 for p in survivor.photos}
@@ -76,12 +90,39 @@ def merge_cases(
         if photo.sha256 not in known:
             photo.case = survivor
             known.add(photo.sha256)
-    if reported_anew:
-        reopen_as_recurrence(
-            session, survivor, actor, via="report", note=reason[:500], ref={"case": duplicate.id}
+
+
+def report_as_recurrence(session: Session, report: Case, closed_id, reporter: User) -> Case:
+    """A report that says "this closed case is back": reopen it as 复发 and fold the report into it.
+
+    The reporter must see the closed case; it must be of the report's kind, closed (verified) and on
+    the same ground (duplicates.same_ground's rule). Returns the reopened case; the caller commits.
+    """
+    number = form_number(closed_id)
+    closed = session.get(Case, number) if number is not None else None
+    if closed is None or not can_see(reporter, closed) or closed.kind != report.kind:
+        raise _refuse(
+            "recurrence_unknown", "没有这个编号的同类案件", "No case of this kind has that number"
         )
+    if closed.status != "verified":
+        raise _refuse(
+            "recurrence_not_closed",
+            f"案件 #{closed.id} 尚未销号：请在原案件中继续办理，不作复发上报",
+            f"Case #{closed.id} is not closed; carry on with it instead",
+        )
+    if not same_ground(report.geom, [closed.geom], radius_m=RADIUS_M)[0]:
+        raise _refuse(
+            "recurrence_elsewhere",
+            f"上报位置与案件 #{closed.id} 不在同一处（相距超过{RADIUS_M:.0f}米或不相交），不能作为复发",
+            f"The report is not on the ground of case #{closed.id}",
+        )
+    _fold(session, closed, report, reporter, f"复发上报，已并入原案件 #{closed.id}")
+    text = report.description or report.title
+    reopen_as_recurrence(
+        session, closed, reporter, via="report", note=text, ref={"case": report.id}
+    )
     save_case(session)
-    return duplicate
+    return closed
 
 
 def merged_cases(session: Session, survivor: Case) -> list[Case]:

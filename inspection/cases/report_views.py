@@ -31,6 +31,7 @@ from inspection.cases.forms import (
     photo_suggestion,
 )
 from inspection.cases.forms import read_geometry as read_form_geometry
+from inspection.cases.merging import report_as_recurrence
 from inspection.cases.models import Case
 from inspection.cases.outbox import refusal_headers
 from inspection.cases.photos import PhotoError, attach_photos, process_posted
@@ -177,6 +178,7 @@ def _similar(session, kind: str | None, geom) -> list[dict]:
             "status": vocab.status_label(case.status, case.kind, lang),
             "found_on": case.found_on.isoformat(),
             "url": url_for("cases.detail", case_id=case.id),
+            "closed": case.status == "verified",  # may be reported back as 复发 (recurrence_of)
         }
         for case in similar_cases(session, current_user, kind, geom, clock.town_today())
     ]
@@ -186,6 +188,8 @@ def _save(form) -> tuple[Case, bool]:
     """Check the whole report, write its photos, then create the case and commit; idempotent by client_id."""
     session = db.session()
     existing = find_by_client_id(session, form.client_id.data)
+    if existing is not None and existing.merged_into_id is not None:  # sent again after a 复发
+        existing = session.get(Case, existing.merged_into_id)
     if existing is not None:
         return existing, False
     config = current_app.config
@@ -236,7 +240,16 @@ def _save(form) -> tuple[Case, bool]:
         raise ReportRefused([exc]) from exc
     if created:  # files first (atomically), rows after, one commit for all
         attach_photos(session, case, photos, config["PHOTO_DIR"], current_user)
-        case_reported.send(current_app._get_current_object(), session=session, case=case, form=request.form)
+        case_reported.send(
+            current_app._get_current_object(), session=session, case=case, form=request.form
+        )
+        if request.form.get("recurrence_of"):  # "this closed case is back": reopen it instead
+            try:
+                case = report_as_recurrence(
+                    session, case, request.form["recurrence_of"], current_user
+                )
+            except DomainError as exc:
+                raise ReportRefused([exc]) from exc
     session.commit()
     return case, created
 

@@ -184,12 +184,29 @@
     var list = box.querySelector('ul');
     list.textContent = '';
     box.querySelector('p').textContent = this.i18n.similar;
+    var i18n = this.i18n;
     cases.forEach(function (c) {
       var item = document.createElement('li'), link = document.createElement('a');
       link.href = c.url;
       link.textContent = '#' + c.id + ' ' + c.title;
       item.appendChild(link);
       item.appendChild(document.createTextNode(' · ' + c.status + ' · ' + c.found_on));
+      if (c.closed) {  // closed: the reporter may say the problem is back (复发) instead of a new case
+        var label = document.createElement('label'), box = document.createElement('input');
+        box.type = 'checkbox';
+        box.name = 'recurrence_of';
+        box.value = c.id;
+        box.className = 'recurrence-of';
+        box.addEventListener('change', function () {
+          list.querySelectorAll('input.recurrence-of').forEach(function (other) {
+            if (other !== box) other.checked = false;
+          });
+        });
+        label.appendChild(box);
+        label.appendChild(document.createTextNode(' ' + i18n.recurrence));
+        item.appendChild(document.createElement('br'));
+        item.appendChild(label);
+      }
       list.appendChild(item);
     });
     box.hidden = !cases.length;

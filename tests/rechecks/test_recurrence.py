@@ -230,3 +230,52 @@ def test_geometry_of_a_polygon_case_is_what_the_fix_is_measured_to(session, grid
                    photo_dir=tmp_path, today=date(2026, 6, 20))  # fmt: skip
 
     assert recheck.fix_distance_m == pytest.approx(9.64, abs=0.05)  # 0.0001° east of the edge
+
+
+def test_a_report_said_to_be_a_closed_case_back_reopens_it(session, grid):
+    from inspection.cases.merging import report_as_recurrence
+
+    closed = demolished(session, grid)
+    report = add_case(
+        session, grid["PG01-01"], [("reported", "2026-09-01")], kind="illegal_building"
+    )
+
+    survivor = report_as_recurrence(session, report, f"#{closed.id}", member(session))
+    session.flush()
+
+    assert survivor is closed and closed.status == "reported"
+    assert (report.status, report.merged_into_id) == ("void", closed.id)
+    block = year_figures(session, 2026)["illegal_buildings"]
+    assert (block["found"], block["recurred"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("open", "尚未销号"),
+        ("far", "不在同一处"),
+        ("kind", "没有这个编号"),
+        ("number", "没有这个编号"),
+        ("hidden", "没有这个编号"),
+    ],
+)
+def test_a_recurrence_report_that_does_not_fit_is_refused(session, grid, change, message):
+    from inspection.cases.merging import report_as_recurrence
+
+    closed = demolished(session, grid)
+    kind = "farmland" if change == "kind" else "illegal_building"
+    report = add_case(session, grid["PG01-01"], [("reported", "2026-09-01")], kind=kind)
+    reporter = member(session)
+    if change == "open":
+        record_change(session, closed, "in_progress", None, on=date(2026, 8, 1))
+    elif change == "far":
+        report.set_geometry(shapely.Point(113.0005, 30.0015), None)  # ≈ 111 m north
+    elif change == "hidden":
+        reporter = User(username="o", display_name="外组", role="grid_member", password_hash="x")
+        reporter.cells.append(grid["PG02-01"])
+        session.add(reporter)
+    session.flush()
+    number = "99999999999" if change == "number" else str(closed.id)
+
+    with pytest.raises(InvalidInput, match=message):
+        report_as_recurrence(session, report, number, reporter)
