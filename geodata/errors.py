@@ -13,6 +13,10 @@ class GeodataError(Exception):
     def __str__(self) -> str:
         return self.message_zh
 
+    def message(self, lang: str = "zh") -> str:
+        """The reason in the given language (as inspection's DomainError gives it)."""
+        return self.message_en if lang == "en" else self.message_zh
+
 
 class GeometryError(GeodataError):
     """The geometry is malformed, invalid or not allowed."""

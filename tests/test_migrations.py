@@ -12,11 +12,12 @@ from inspection.cases import models as case_models
 from inspection.cases.history import stale_year_columns
 from inspection.db import Base, make_engine
 from inspection.patrols import models as patrol_models
+from inspection.rechecks import models as recheck_models
 from inspection.tuban import models as tuban_models
 
 # Every package's tables: cases' models import grid's and accounts'; the audit table is the journal's;
 # patrols' tables are their own.
-MODELS = (case_models, journal, patrol_models, tuban_models, alert_models)
+MODELS = (case_models, journal, patrol_models, tuban_models, alert_models, recheck_models)
 
 
 def test_upgrade_from_first_revision_keeps_data(db_url):

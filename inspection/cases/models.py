@@ -181,7 +181,21 @@ class StatusChange(Base):
     actor: Mapped[User | None] = relationship()
 
 
-class Photo(Base):
+class StoredPhotoMixin:
+    """The columns of a stored photo file (cases.photos.photo_columns writes them): its content
+    hash, size in pixels and bytes, and the EXIF time and position read before EXIF was removed."""
+
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)  # from EXIF, camera local time
+    gps_lon: Mapped[float | None] = mapped_column(Float)  # from EXIF, lon/lat EPSG:4326
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Photo(StoredPhotoMixin, Base):
     """A photo of a case, stored by content hash as a shrunk copy and a thumbnail, EXIF removed."""
 
     __tablename__ = "photos"
@@ -190,15 +204,7 @@ class Photo(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     status_change_id: Mapped[int | None] = mapped_column(ForeignKey("status_changes.id"))
-    stage: Mapped[str] = mapped_column(String(10), default="before")  # before / after
-    sha256: Mapped[str] = mapped_column(String(64))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime)  # from EXIF, camera local time
-    gps_lon: Mapped[float | None] = mapped_column(Float)
-    gps_lat: Mapped[float | None] = mapped_column(Float)
+    stage: Mapped[str] = mapped_column(String(10), default="before")  # before / after / recheck
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="photos")

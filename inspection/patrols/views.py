@@ -142,7 +142,7 @@ def upload():
             session.commit()
         except (GeodataError, DomainError) as exc:
             session.rollback()
-            error = exc.message_en if _lang() == "en" else exc.message_zh
+            error = exc.message(_lang())
             status = getattr(exc, "status", 422)
         else:
             if not result.created:

@@ -190,8 +190,9 @@ def import_batch(
         for v in session.scalars(select(GridCell).where(GridCell.id.in_(villages)))
     }
     responsible = default_responsibles(session, [g.id for _, g in placed])
+    context = _Context(batch, deadline_on, existing, linked, responsible, town_of)
     with session.no_autoflush:
-        _store(report, placed, existing, linked, responsible, town_of, batch, deadline_on, session)
+        _store(session, report, placed, context)
     report.refused.sort(key=lambda r: r.row)
     report.items += [
         {"id": r.number, "outcome": "refused", "group": None, "cases": []} for r in report.refused
@@ -201,12 +202,23 @@ def import_batch(
     return report
 
 
-def _store(
-    report, placed, existing, linked, responsible, town_of, batch, deadline_on, session
-) -> None:
-    """Create or update each placed row's 图斑 and count it in the report."""
+@dataclass(frozen=True)
+class _Context:
+    """What storing a batch's placed rows reads besides the rows themselves."""
+
+    batch: TubanBatch
+    deadline_on: date
+    existing: dict[str, Tuban]  # the batch's 图斑 already stored, by number
+    linked: dict[int, list[Case]]  # a placed row's position → the cases covering it
+    responsible: dict[int, User]  # group id → its 网格员
+    town_of: dict[int, int]  # village id → town id
+
+
+def _store(session: Session, report: ImportReport, placed: list, context: _Context) -> None:
+    """Create or update each placed (row, group)'s 图斑 and count it in the report."""
+    batch, deadline_on = context.batch, context.deadline_on
     for position, (row, group) in enumerate(placed):
-        tuban = existing.get(row.number)
+        tuban = context.existing.get(row.number)
         if tuban is not None and _same_shape(tuban.geom, row.geom):
             report.unchanged += 1
             tuban.attributes = row.attributes
@@ -220,8 +232,9 @@ def _store(
             tuban.set_geometry(row.geom, row.area_m2)
             tuban.repaired, tuban.attributes = row.repaired, row.attributes
             tuban.group_id, tuban.village_id = group.id, group.parent_id
-            tuban.town_id = town_of.get(group.parent_id)
-            _dispatch(tuban, linked.get(position, []), responsible.get(group.id), deadline_on)
+            tuban.town_id = context.town_of.get(group.parent_id)
+            member = context.responsible.get(group.id)
+            _dispatch(tuban, context.linked.get(position, []), member, deadline_on)
         if row.repaired:
             report.repaired.append(row.number)
         if tuban.outcome == "task" and tuban.due_on != deadline_on and tuban.status == "pending":

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
     String,
     Table,
     Text,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspection.accounts.models import User
-from inspection.cases.models import Case
+from inspection.cases.models import Case, StoredPhotoMixin
 from inspection.clock import utcnow
 from inspection.db import Base
 from inspection.geotypes import BBoxMixin, GeometryWKB
@@ -132,7 +131,7 @@ class Tuban(BBoxMixin, Base):
         return f"<Tuban {self.number} {self.outcome}>"
 
 
-class TubanPhoto(Base):
+class TubanPhoto(StoredPhotoMixin, Base):
     """A 举证 photo of a 图斑, stored like a case's photo (content hash, shrunk, EXIF removed)."""
 
     __tablename__ = "tuban_photos"
@@ -140,14 +139,6 @@ class TubanPhoto(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tuban_id: Mapped[int] = mapped_column(ForeignKey("tuban.id", ondelete="CASCADE"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime)  # from EXIF, camera local time
-    gps_lon: Mapped[float | None] = mapped_column(Float)  # from EXIF, lon/lat EPSG:4326
-    gps_lat: Mapped[float | None] = mapped_column(Float)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     tuban: Mapped[Tuban] = relationship(back_populates="photos")

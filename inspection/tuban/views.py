@@ -48,7 +48,7 @@ EXPORTS = {
 
 
 def _message(exc: DomainError | GeodataError) -> str:
-    return exc.message_en if getattr(g, "lang", "zh") == "en" else exc.message_zh
+    return exc.message(getattr(g, "lang", "zh"))
 
 
 def _my_tasks() -> list[Tuban]:
