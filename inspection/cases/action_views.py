@@ -34,6 +34,7 @@ from inspection.cases.models import Case, Photo
 from inspection.cases.permissions import INPUTS, RIGHTS, Action, officer_choices
 from inspection.cases.photos import attach_photos, process_posted
 from inspection.cases.records import default_responsible, may_edit
+from inspection.cases.recurrence import is_recurrence
 from inspection.cases.relocation import may_move
 from inspection.errors import DomainError, InvalidInput, NotAllowed
 from inspection.map_context import basemap
@@ -115,6 +116,7 @@ def page_context(case: Case, *, day: date | None = None) -> dict:
         "movable": may_move(current_user, case),
         "mergeable": current_user.role in MERGERS and case.merged_into_id is None,
         "merged_from": merged_cases(session, case),
+        "recurrences": sum(is_recurrence(c) for c in case.history),
     }
 
 
