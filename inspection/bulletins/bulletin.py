@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inspection.bulletins.field_checks import field_checks, field_sentence, zero
 from inspection.bulletins.figures import month_figures
 from inspection.bulletins.month import parse_month
 from inspection.bulletins.ranking import RULE_ZH, red_black
@@ -50,6 +51,11 @@ def build_bulletin(
     month = parse_month(month_text, today)
     towns, name = scope_towns(session, visible, town_code)
     figures = month_figures(session, month, towns=towns, radius_m=radius_m)
+    checks = field_checks(session, month, None if towns is None else {t.id for t in towns})
+    figures["field_checks"] = checks[None]
+    ids = {t.code: t.id for t in towns} if towns is not None else _town_ids(session)
+    for row in figures["towns"]:
+        row["field_checks"] = checks.get(ids.get(row["code"])) or zero()
     county = (
         towns is None
         and session.scalar(select(GridCell.id).where(GridCell.level == "county")) is not None
@@ -65,5 +71,11 @@ def build_bulletin(
     figures["scope"] = name
     figures["summary_zh"] = bulletin_paragraph(
         figures, whole="全县" if county or several else "全镇"
-    )
+    ) + field_sentence(checks[None])
     return figures
+
+
+def _town_ids(session: Session) -> dict:
+    return dict(
+        session.execute(select(GridCell.code, GridCell.id).where(GridCell.level == "town")).all()
+    )

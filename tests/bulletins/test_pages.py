@@ -128,11 +128,12 @@ def test_the_docx_reopens_with_title_paragraph_tables_and_lists(app, county, tmp
 
     assert texts[0] == "平岗镇2026年1月网格巡查工作通报"
     assert texts[1].startswith("1月，全镇共发现问题1个")
-    villages, members = document.tables
+    villages, members, field_checks = document.tables
     assert table_texts(villages)[0][:4] == ["村", "发现(个)", "整改完成(个)", "结案率"]
     total = table_texts(villages)[-1]
     assert total[0] == "合计" and total[1] == "1" and total[5] == "—"  # 返工率: nothing rectified
     assert table_texts(members)[0][:2] == ["网格员", "村"]
+    assert table_texts(field_checks)[1][:2] == ["平岗镇", "0"]
     assert any(t.startswith("红榜（村）：") for t in texts)
     assert all(font for font in east_asia_fonts(document))
     out = tmp_path / "b.docx"
