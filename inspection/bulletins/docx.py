@@ -1,5 +1,6 @@
 """The bulletin as a Word document (documents toolkit): title, paragraph, the tables, 红黑榜, field checks."""
 
+from inspection.bulletins.field_checks import FIELD_HEADERS, field_cells
 from inspection.bulletins.text_zh import percent
 from inspection.bulletins.xlsx import FIGURES
 from inspection.documents import blocks, styles
@@ -51,24 +52,6 @@ def build_bulletin_docx(bulletin: dict) -> bytes:
     blocks.paragraph(doc, f"排名规则：{ranks['rule_zh']}。")
     blocks.heading(doc, "四、卫片图斑核查与回头看")
     blocks.table(
-        doc, FIELD_HEADERS, [_field_cells(t["name"], t["field_checks"]) for t in bulletin["towns"]]
+        doc, FIELD_HEADERS, [field_cells(t["name"], t["field_checks"]) for t in bulletin["towns"]]
     )
     return styles.to_bytes(doc)
-
-
-FIELD_HEADERS = [
-    "镇",
-    "图斑核查到期",
-    "按期完成",
-    "逾期未完成",
-    "回头看到期",
-    "按期完成",
-    "逾期未完成",
-    "复发",
-]
-
-
-def _field_cells(name: str, checks: dict) -> list:
-    tuban, rechecks = checks["tuban"], checks["rechecks"]
-    return [name, tuban["due"], tuban["on_time"], tuban["late_open"],
-            rechecks["due"], rechecks["on_time"], rechecks["late_open"], rechecks["recurred"]]  # fmt: skip

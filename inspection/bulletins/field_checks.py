@@ -15,6 +15,17 @@ from inspection.rechecks.models import Recheck
 from inspection.tuban.models import Tuban
 
 KEYS = ("due", "on_time", "late_open")
+# The table of the Word document and the workbook: one row per town.
+FIELD_HEADERS = [
+    "镇",
+    "图斑核查到期",
+    "按期完成",
+    "逾期未完成",
+    "回头看到期",
+    "按期完成",
+    "逾期未完成",
+    "复发",
+]
 
 
 def zero() -> dict:
@@ -91,3 +102,10 @@ def field_sentence(total: dict) -> str:
             text += f"，发现复发{rechecks['recurred']}处"
         parts.append(text)
     return "；".join(parts) + "。" if parts else ""
+
+
+def field_cells(name: str, checks: dict) -> list:
+    """One town's row of the field-check table (FIELD_HEADERS)."""
+    tuban, rechecks = checks["tuban"], checks["rechecks"]
+    return [name, tuban["due"], tuban["on_time"], tuban["late_open"],
+            rechecks["due"], rechecks["on_time"], rechecks["late_open"], rechecks["recurred"]]  # fmt: skip

@@ -3,6 +3,7 @@
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from inspection.bulletins.field_checks import FIELD_HEADERS, field_cells
 from inspection.bulletins.text_zh import percent
 
 # (header, key, kind): kind "int", "rate" (0–1, a % format; None left empty as "—"), "km", "text".
@@ -82,4 +83,13 @@ def write_bulletin_xlsx(bulletin: dict, target) -> None:
         for cell in row:
             cell.data_type = "s"
     ranks["A1"].font = Font(bold=True)
+    checks = book.create_sheet("现场核查")
+    checks.append(FIELD_HEADERS)
+    for town in bulletin["towns"]:
+        checks.append(field_cells(town["name"], town["field_checks"]))
+        name = checks.cell(row=checks.max_row, column=1)
+        name.data_type, name.quotePrefix = "s", _text(name.value).startswith(("=", "+", "-", "@"))
+    for cell in checks[1]:
+        cell.font = Font(bold=True)
+    checks.freeze_panes = "B2"
     book.save(target)

@@ -87,7 +87,8 @@ def test_the_xlsx_reopens_with_headers_and_a_villages_values(app, county):
         values = dict(zip(headers, first, strict=True))
         assert (values["发现(个)"], values["延期(个)"], values["延期率"]) == (1, 1, 1.0)
         assert values["返工率"] == "—"
-        assert set(book.sheetnames) == {"村", "网格员", "红黑榜"}
+        assert set(book.sheetnames) == {"村", "网格员", "红黑榜", "现场核查"}
+        assert [c.value for c in book["现场核查"][2]][:3] == ["平岗镇", 0, 0]
         assert "1月" in book["红黑榜"]["A2"].value
     finally:
         book.close()
