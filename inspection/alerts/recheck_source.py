@@ -2,32 +2,20 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import Select, false, func, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, false, literal
 
+from inspection.alerts.sources import due_select
 from inspection.cases.models import Case
-from inspection.grid.models import GridCell
 from inspection.rechecks.models import Recheck
 
 
 def recheck_query(rules: dict, today: date) -> Select:
-    """Open re-checks due on or before today + the blue days."""
-    group, village, town = aliased(GridCell), aliased(GridCell), aliased(GridCell)
+    """Open re-checks due on or before today + the blue days, titled by their case."""
+    title = literal("回头看：") + Case.title
+    cells = (Recheck.group_id, Recheck.village_id, Recheck.town_id)
     return (
-        select(
-            Recheck.id.label("source_id"),
-            Recheck.due_on.label("due_on"),
-            (literal("回头看：") + Case.title).label("title"),
-            Recheck.group_id.label("group_id"),
-            Recheck.village_id.label("village_id"),
-            Recheck.town_id.label("town_id"),
-            func.coalesce(group.code, village.code, town.code, literal("")).label("cell_code"),
-            false().label("always_red"),
-        )
+        due_select(Recheck.id, Recheck.due_on, title, cells, false())
         .join(Case, Case.id == Recheck.case_id)
-        .outerjoin(group, group.id == Recheck.group_id)
-        .outerjoin(village, village.id == Recheck.village_id)
-        .outerjoin(town, town.id == Recheck.town_id)
         .where(
             Recheck.status == "open",
             Recheck.due_on <= today + timedelta(days=rules["blue"].days),

@@ -39,30 +39,39 @@ class DueSource:
     link: Callable[[int], str]
 
 
-def case_query(rules: dict, today: date) -> Select:
-    """Open cases with a deadline on or before today + the blue days (lon/lat not needed)."""
+def due_select(source_id, due_on, title, cells: tuple, always_red) -> Select:
+    """The COLUMNS of a due source's rows, its group, village and town ids joined for the cell code.
+
+    `cells` are the thing's (group_id, village_id, town_id) columns; the caller adds its FROM and WHERE.
+    """
     group, village, town = aliased(GridCell), aliased(GridCell), aliased(GridCell)
-    red_sources = sorted(rules["red"].red_sources)
-    always_red = Case.source.in_(red_sources) if red_sources else false()
+    group_id, village_id, town_id = cells
     return (
         select(
-            Case.id.label("source_id"),
-            Case.deadline_on.label("due_on"),
-            Case.title.label("title"),
-            Case.group_id.label("group_id"),
-            Case.village_id.label("village_id"),
-            Case.town_id.label("town_id"),
+            source_id.label("source_id"),
+            due_on.label("due_on"),
+            title.label("title"),
+            group_id.label("group_id"),
+            village_id.label("village_id"),
+            town_id.label("town_id"),
             func.coalesce(group.code, village.code, town.code, literal("")).label("cell_code"),
             always_red.label("always_red"),
         )
-        .outerjoin(group, group.id == Case.group_id)
-        .outerjoin(village, village.id == Case.village_id)
-        .outerjoin(town, town.id == Case.town_id)
-        .where(
-            Case.deadline_on.is_not(None),
-            Case.deadline_on <= today + timedelta(days=rules["blue"].days),
-            Case.status.in_(sorted(STATUS_GROUPS["open"])),
-        )
+        .outerjoin(group, group.id == group_id)
+        .outerjoin(village, village.id == village_id)
+        .outerjoin(town, town.id == town_id)
+    )
+
+
+def case_query(rules: dict, today: date) -> Select:
+    """Open cases with a deadline on or before today + the blue days (lon/lat not needed)."""
+    red_sources = sorted(rules["red"].red_sources)
+    always_red = Case.source.in_(red_sources) if red_sources else false()
+    cells = (Case.group_id, Case.village_id, Case.town_id)
+    return due_select(Case.id, Case.deadline_on, Case.title, cells, always_red).where(
+        Case.deadline_on.is_not(None),
+        Case.deadline_on <= today + timedelta(days=rules["blue"].days),
+        Case.status.in_(sorted(STATUS_GROUPS["open"])),
     )
 
 

@@ -8,7 +8,7 @@ re-check forward to the batch deadline (`bring_forward`, called as the batch is 
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from inspection.cases.models import Case
@@ -55,7 +55,10 @@ def schedule_rechecks(
     Idempotent: a closure that has its re-check gets no second one. Due `window_days` after the
     day it became due, or after today for a closure found late (the first run, an old case).
     """
-    cases = list(
+    has_recheck = exists().where(
+        Recheck.case_id == Case.id, Recheck.closed_on == Case.verified_on
+    )  # the unique key's index answers it
+    waiting = list(
         session.scalars(
             select(Case)
             .where(
@@ -63,12 +66,11 @@ def schedule_rechecks(
                 Case.status == "verified",
                 Case.verified_on <= today - timedelta(days=days),
                 Case.merged_into_id.is_(None),
+                ~has_recheck,
             )
             .order_by(Case.id)
         )
     )
-    existing = _existing(session, cases)
-    waiting = [c for c in cases if c.id not in existing]
     assignees = default_responsibles(session, [c.group_id for c in waiting])
     created = []
     for case in waiting:

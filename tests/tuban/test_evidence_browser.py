@@ -41,6 +41,28 @@ def seeded_task(app) -> int:
         return db.session.scalar(select(Tuban.id))
 
 
+def task_page(browser, base: str, task_id: int, where, accuracy: float):
+    """wgy_a1 logged in on the task's page in a phone at `where` (lon, lat): (context, page, errors)."""
+    context = browser.new_context(
+        base_url=base,
+        service_workers="block",
+        geolocation={"longitude": where[0], "latitude": where[1], "accuracy": accuracy},
+        permissions=["geolocation"],
+        locale="zh-CN",
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/auth/login")
+    page.fill("input[name=username]", "wgy_a1")
+    page.fill("input[name=password]", "demo1234")
+    page.click(".narrow button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"/tuban/{task_id}")
+    page.wait_for_function("document.querySelector('input[name=fix_accuracy]').value !== ''")
+    return context, page, errors
+
+
 @pytest.mark.parametrize(
     ("where", "accuracy", "stored"),
     [((113.0015, 30.0015), 8, "submitted"), ((113.0040, 30.0015), 8, "open")],
@@ -52,24 +74,7 @@ def test_evidence_with_the_phone_position(browser, tmp_path, where, accuracy, st
     photo = tmp_path / "现场.jpg"
     Image.new("RGB", (120, 90), (40, 160, 60)).save(photo, "JPEG")
     with serving(app) as base:
-        context = browser.new_context(
-            base_url=base,
-            service_workers="block",
-            geolocation={"longitude": where[0], "latitude": where[1], "accuracy": accuracy},
-            permissions=["geolocation"],
-            locale="zh-CN",
-        )
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto("/auth/login")
-        page.fill("input[name=username]", "wgy_a1")
-        page.fill("input[name=password]", "demo1234")
-        page.click(".narrow button[type=submit]")
-        page.wait_for_url(f"{base}/")
-
-        page.goto(f"/tuban/{task_id}")
-        page.wait_for_function("document.querySelector('input[name=fix_accuracy]').value !== ''")
+        context, page, errors = task_page(browser, base, task_id, where, accuracy)
         status = page.text_content("#fix-status")
         distance = page.text_content("#where")
         page.check("input[name=conclusion][value=false_change]")
@@ -98,23 +103,7 @@ def test_evidence_without_signal_is_kept_on_the_phone_and_sent_when_it_returns(b
     photo = tmp_path / "现场.jpg"
     Image.new("RGB", (120, 90), (40, 160, 60)).save(photo, "JPEG")
     with serving(app) as base:
-        context = browser.new_context(
-            base_url=base,
-            service_workers="block",
-            geolocation={"longitude": 113.0015, "latitude": 30.0015, "accuracy": 6},
-            permissions=["geolocation"],
-            locale="zh-CN",
-        )
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto("/auth/login")
-        page.fill("input[name=username]", "wgy_a1")
-        page.fill("input[name=password]", "demo1234")
-        page.click(".narrow button[type=submit]")
-        page.wait_for_url(f"{base}/")
-        page.goto(f"/tuban/{task_id}")
-        page.wait_for_function("document.querySelector('input[name=fix_accuracy]').value !== ''")
+        context, page, errors = task_page(browser, base, task_id, (113.0015, 30.0015), 6)
         page.check("input[name=conclusion][value=false_change]")
         page.set_input_files("#photos", str(photo))
 
