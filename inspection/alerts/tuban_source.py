@@ -14,7 +14,7 @@ def tuban_query(rules: dict, today: date) -> Select:
     cells = (Tuban.group_id, Tuban.village_id, Tuban.town_id)
     return due_select(Tuban.id, Tuban.due_on, title, cells, true()).where(
         Tuban.outcome == "task",
-        Tuban.status == "pending",
+        Tuban.review != "accepted",  # not yet 销号
         Tuban.due_on.is_not(None),
         Tuban.due_on <= today + timedelta(days=rules["blue"].days),
     )

@@ -213,7 +213,6 @@ def review_evidence(
             "tuban_return_reason", "退回时请填写原因", "Give the reason for sending it back"
         )
     tuban.review = "accepted" if accept else "returned"
-    tuban.status = "closed" if accept else "pending"
     tuban.review_note = note.strip() or None
     tuban.reviewed_by, tuban.reviewed_on = actor, today
     session.flush()

@@ -224,7 +224,7 @@ def _store(session: Session, report: ImportReport, placed: list, context: _Conte
             tuban.attributes = row.attributes
         else:
             if tuban is None:
-                tuban = Tuban(batch=batch, number=row.number, status="pending")
+                tuban = Tuban(batch=batch, number=row.number)
                 session.add(tuban)
                 report.imported += 1
             else:
@@ -237,7 +237,7 @@ def _store(session: Session, report: ImportReport, placed: list, context: _Conte
             _dispatch(tuban, context.linked.get(position, []), member, deadline_on)
         if row.repaired:
             report.repaired.append(row.number)
-        if tuban.outcome == "task" and tuban.due_on != deadline_on and tuban.status == "pending":
+        if tuban.outcome == "task" and tuban.due_on != deadline_on and tuban.review != "accepted":
             tuban.due_on = deadline_on
         report.linked += tuban.outcome == "linked"
         report.tasks += tuban.outcome == "task"

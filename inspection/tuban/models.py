@@ -87,8 +87,8 @@ class Tuban(BBoxMixin, Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     due_on: Mapped[date | None] = mapped_column(Date, index=True)  # a task's deadline
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | closed
-    # 举证: the field check of a task (evidence.py), then the supervisor's review (销号 on accept).
+    # 举证: the field check of a task (evidence.py), then the supervisor's review: accepted is 销号
+    # (the task closed); every other value leaves it pending.
     review: Mapped[str] = mapped_column(
         String(20), default="open"
     )  # open|submitted|accepted|returned

@@ -59,7 +59,7 @@ def _my_tasks() -> list[Tuban]:
             .where(
                 Tuban.assignee_id == current_user.id,
                 Tuban.outcome == "task",
-                Tuban.status == "pending",
+                Tuban.review != "accepted",  # not yet 销号
             )
             .order_by(Tuban.due_on, Tuban.number)
         )

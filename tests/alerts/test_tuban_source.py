@@ -24,12 +24,12 @@ def seed_tuban(app) -> None:
         batch = TubanBatch(name="2026年第2批", deadline_on=TODAY, source_name="test.geojson")
         s.add(batch)
         for number, days, outcome, status in (
-            ("T1", -1, "task", "pending"),
-            ("T2", 2, "task", "pending"),
-            ("T3", -5, "task", "closed"),
-            ("T4", -5, "linked", "pending"),
+            ("T1", -1, "task", "open"),
+            ("T2", 2, "task", "submitted"),
+            ("T3", -5, "task", "accepted"),
+            ("T4", -5, "linked", "open"),
         ):
-            tuban = Tuban(batch=batch, number=number, outcome=outcome, status=status, attributes={})
+            tuban = Tuban(batch=batch, number=number, outcome=outcome, review=status, attributes={})
             tuban.set_geometry(
                 shapely.MultiPolygon([shapely.box(113.001, 30.001, 113.002, 30.002)]), 1e4
             )
