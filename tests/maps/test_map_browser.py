@@ -142,6 +142,16 @@ def test_a_map_labels_its_own_boundary_and_keeps_the_label_in_view(live, page, p
 
     fitted = label_at(page, own)
     page.evaluate(f"{MAP}.setView([{south}, {west}], {MAP}.getZoom() + 2, {{animate: false}})")
+    # The label moves on the map's moveend; on a busy machine that may come a few frames later.
+    page.wait_for_function(
+        """(code) => {
+          const label = document.querySelector(`.map-label-top span[data-code='${code}']`);
+          const frame = document.querySelector('.folium-map').getBoundingClientRect();
+          return label && label.getBoundingClientRect().top - frame.top < 40;
+        }""",
+        arg=own,
+        timeout=5000,
+    )
     zoomed = label_at(page, own)
 
     for at in (fitted, zoomed):
