@@ -1,4 +1,4 @@
-"""The start page: the town, its villages and the count of cases per status, and the overdue list."""
+"""The start page: the town, its villages and the count of cases per status, the overdue list, my field tasks."""
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from inspection import clock, db
 from inspection.cases.access import sees_whole_town
 from inspection.cases.lists import home_overdue
+from inspection.reporting.field_tasks import my_field_tasks
 from inspection.reporting.overview import town_overview
 
 bp = Blueprint("home", __name__)
@@ -21,5 +22,6 @@ def index():
         "reporting/home.html",
         overview=town_overview(session, current_user, whole_town=sees_whole_town(current_user)),
         overdue=home_overdue(session, current_user, today),
+        field_tasks=my_field_tasks(session, current_user, today),
         today=today,
     )

@@ -49,6 +49,8 @@ def test_schedule_then_the_member_records_a_recurrence_on_his_phone(app, client,
     with app.app_context():
         recheck_id = db.session.scalar(select(Recheck.id))
     login(client, "wgy_a1")
+    home = client.get("/").get_data(as_text=True)
+    assert "1 个回头看待完成" in home.split('id="field-tasks"')[1]
     listed = client.get("/rechecks/").get_data(as_text=True)
     assert "河边违建" in listed.split('id="my-rechecks"')[1]
     page = f"/rechecks/{recheck_id}"
