@@ -11,7 +11,6 @@ it is recorded. The earlier closure's dates, deadline and demolished area stay i
 
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inspection import clock
@@ -86,13 +85,3 @@ def reopen_as_recurrence(
     save_case(session)
     return change
 
-
-def recurrence_count(session: Session, case_id: int) -> int:
-    """How many times the case was reopened as 复发."""
-    return session.scalar(
-        select(func.count()).where(
-            StatusChange.case_id == case_id,
-            StatusChange.from_status == REOPENED_FROM,
-            StatusChange.to_status == REOPENED_TO,
-        )
-    )

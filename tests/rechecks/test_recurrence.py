@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from inspection.accounts.models import User
 from inspection.cases.history import record_change, stale_year_columns
-from inspection.cases.recurrence import recurrence_count, reopen_as_recurrence
+from inspection.cases.recurrence import is_recurrence, reopen_as_recurrence
 from inspection.errors import Conflict, InvalidInput, NotAllowed
 from inspection.rechecks.checking import RecheckReport, record_recheck
 from inspection.rechecks.models import Recheck
@@ -128,7 +128,7 @@ def test_recurrence_reopens_the_case_and_the_ground_counts_once(session, grid, t
     assert "复发1处" in after["summary_zh"]
     assert "违法建筑1处，复耕地块0块，问题0个" in format_text(after)
     assert after["villages"][0]["illegal_buildings"]["recurred"] == 1
-    assert recurrence_count(session, case.id) == 1
+    assert [c.to_status for c in case.history if is_recurrence(c)] == ["reported"]
     assert stale_year_columns(session) == []
     # The new closure gets its own re-check.
     (second,) = schedule_rechecks(session, date(2026, 10, 1), days=DAYS, window_days=WINDOW)
