@@ -71,7 +71,7 @@ def record_recheck(
 ) -> Recheck:
     """Store a re-check's result (files first, then rows); 复发 reopens the case. Caller commits."""
     begin_write(session)
-    session.refresh(recheck)
+    session.refresh(recheck, with_for_update=True)  # one writer at a time on PostgreSQL
     if report.client_id and recheck.client_id == report.client_id:
         return recheck  # the same form sent again (a retry on a poor connection)
     if not may_record(actor, recheck):

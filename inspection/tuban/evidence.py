@@ -137,7 +137,7 @@ def submit_evidence(
     the task is not waiting for evidence (a resend of the same form returns the stored one).
     """
     begin_write(session)
-    session.refresh(tuban)
+    session.refresh(tuban, with_for_update=True)  # one writer at a time on PostgreSQL
     if evidence.client_id and tuban.evidence_client_id == evidence.client_id:
         return tuban  # the same form sent again (a retry on a poor connection)
     if tuban.assignee_id != actor.id and not can_manage(actor, tuban):
@@ -199,7 +199,7 @@ def review_evidence(
 ) -> Tuban:
     """Accept (销号: the 图斑 is closed) or send back a task's 举证 with the reason; caller commits."""
     begin_write(session)
-    session.refresh(tuban)
+    session.refresh(tuban, with_for_update=True)  # one writer at a time on PostgreSQL
     if not can_manage(actor, tuban):
         raise NotAllowed(
             "tuban_review_role", "只有镇领导或县级人员可以审核举证", "Only supervisors may review"

@@ -279,3 +279,47 @@ def test_a_recurrence_report_that_does_not_fit_is_refused(session, grid, change,
 
     with pytest.raises(InvalidInput, match=message):
         report_as_recurrence(session, report, number, reporter)
+
+
+def test_two_members_recording_one_recheck_at_once_store_one_result(
+    engine, session, grid, tmp_path
+):
+    """The second writer waits for the first (a row lock on PostgreSQL, the write lock on SQLite),
+    then finds the re-check done: one result, not the last writer's over the first's."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    demolished(session, grid)
+    (recheck,) = schedule_rechecks(session, date(2026, 6, 20), days=DAYS, window_days=WINDOW)
+    session.commit()
+    first, second = Session(engine), Session(engine)
+    outcomes = []
+
+    def record(other: Session) -> None:
+        mine = other.get(Recheck, recheck.id)
+        report = recheck_report("clear", note="第二人：未见复建")
+        try:
+            record_recheck(
+                other, mine, member(other), report, photo_dir=tmp_path, today=date(2026, 6, 20)
+            )
+            other.commit()
+            outcomes.append("stored")
+        except Conflict:
+            other.rollback()
+            outcomes.append("conflict")
+
+    mine = first.get(Recheck, recheck.id)
+    record_recheck(first, mine, member(first), recheck_report("clear", note="第一人：未见复建"),
+                   photo_dir=tmp_path, today=date(2026, 6, 20))  # fmt: skip
+    late = threading.Thread(target=record, args=(second,))
+    late.start()
+    late.join(timeout=1.0)
+    waiting = late.is_alive()  # blocked behind the first writer
+    first.commit()
+    late.join(timeout=30)
+    first.close(), second.close()
+
+    assert waiting and outcomes == ["conflict"]
+    session.expire_all()
+    assert session.get(Recheck, recheck.id).note == "第一人：未见复建"
