@@ -31,8 +31,12 @@ def init_db_command() -> None:
 
 
 @click.command("demo")
-@click.option("--county", "county", is_flag=True, help="A demo county: 平岗镇 and more towns beside it.")
-@click.option("--towns", type=click.IntRange(1, 30), default=5, show_default=True, help="Towns with --county.")
+@click.option(
+    "--county", "county", is_flag=True, help="A demo county: 平岗镇 and more towns beside it."
+)
+@click.option(
+    "--towns", type=click.IntRange(1, 30), default=5, show_default=True, help="Towns with --county."
+)
 @with_appcontext
 def demo_command(county: bool, towns: int) -> None:
     """Load the demo town 平岗镇 (or with --county a county of towns) with users and cases, once."""
@@ -43,6 +47,8 @@ def demo_command(county: bool, towns: int) -> None:
     result = load_demo_county(session, towns=towns) if county else load_demo(session)
     session.commit()
     _schedule_rechecks(session)
+    if not county:
+        _demo_tuban(session)
     if county:
         click.echo(f"{result['county']}: {towns} 个镇 / towns ({result['towns_added']} 新增 added)")
     names = set(result["logins"])
@@ -72,6 +78,20 @@ def _schedule_rechecks(session) -> None:
     session.commit()
     if created:
         click.echo(f"回头看任务 / re-checks due: {len(created)}")
+
+
+def _demo_tuban(session) -> None:
+    """The demo's 图斑 batch (ops.demo_tuban), once: linked to closed cases, or 核查 tasks."""
+    from inspection import clock
+    from inspection.ops.demo_tuban import demo_batch
+
+    report = demo_batch(session, clock.town_today())
+    session.commit()
+    if report is not None:
+        click.echo(
+            f"卫片图斑 / satellite polygons: {report.imported} ({report.linked} 关联 linked, "
+            f"{report.tasks} 核查任务 tasks)"
+        )
 
 
 def init_app(app: Flask) -> None:

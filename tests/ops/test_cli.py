@@ -32,6 +32,18 @@ def test_demo_loads_once_and_prints_logins(app, runner):
     assert first.exit_code == 0 and second.exit_code == 0
     assert "zhangzhen" in first.output and "demo1234" in first.output
     assert cells > 40 and count(app, GridCell) == cells
+    # Its 图斑 batch and 回头看, once: the two closed cases under a 图斑 are re-checked by its deadline.
+    from inspection.rechecks.models import Recheck
+    from inspection.tuban.models import Tuban
+
+    assert "卫片图斑" in first.output and "卫片图斑" not in second.output
+    with app.app_context():
+        assert count(app, Tuban) == 6
+        brought = db.session.scalars(select(Recheck).where(Recheck.origin == "tuban")).all()
+        assert len(brought) == 2 and {r.case.kind for r in brought} == {
+            "illegal_building",
+            "farmland",
+        }
 
 
 def test_import_grid_geojson_builds_the_tree(app, runner):
@@ -170,7 +182,9 @@ def cells_file(tmp_path: Path, name: str, rows) -> Path:
 
 
 def test_a_county_of_two_towns_is_imported_level_by_level_and_named(app, runner, tmp_path):
-    county = cells_file(tmp_path, "county.geojson", [("420116", "黄陂区", None, (113, 30, 113.04, 30.02))])
+    county = cells_file(
+        tmp_path, "county.geojson", [("420116", "黄陂区", None, (113, 30, 113.04, 30.02))]
+    )
     towns = cells_file(
         tmp_path,
         "towns.geojson",
@@ -185,7 +199,10 @@ def test_a_county_of_two_towns_is_imported_level_by_level_and_named(app, runner,
     assert first.exit_code == 0 and second.exit_code == 0, second.output
     assert renamed.exit_code == 0 and "已更新县级网格 420116" in renamed.output
     with app.app_context():
-        parents = {c.code: c.parent.code if c.parent else None for c in db.session.scalars(select(GridCell))}
+        parents = {
+            c.code: c.parent.code if c.parent else None
+            for c in db.session.scalars(select(GridCell))
+        }
         name = db.session.scalar(select(GridCell.name).where(GridCell.level == "county"))
     assert parents == {"420116": None, "420116101": "420116", "420116102": "420116"}
     assert name == "黄陂区（测试）"
@@ -195,7 +212,10 @@ def test_a_town_overlapping_another_is_refused_and_nothing_is_stored(app, runner
     towns = cells_file(
         tmp_path,
         "towns.geojson",
-        [("T1", "甲镇", None, (113, 30, 113.025, 30.02)), ("T2", "乙镇", None, (113.02, 30, 113.04, 30.02))],
+        [
+            ("T1", "甲镇", None, (113, 30, 113.025, 30.02)),
+            ("T2", "乙镇", None, (113.02, 30, 113.04, 30.02)),
+        ],
     )
 
     result = runner.invoke(args=["import-grid", str(towns), "--level", "town"])
