@@ -7,6 +7,7 @@ from bench.table import print_table
 
 MODULES = [
     "area", "grid", "maps", "report", "patrol", "patrol_store", "county", "county_map", "tuban", "notify",
+    "rechecks",
 ]  # fmt: skip
 
 
