@@ -5,7 +5,8 @@ explicit override with a reason that the reviewer sees; and at least one photo t
 photo whose EXIF time is of another day is refused, one without EXIF time (a browser camera
 capture carries none) counts as taken now. A resent form (same client id) is stored once.
 Conclusions: 合法 (with the approval number), 违法 (creates the illegal-building or farmland case
-from the polygon, linked to the 图斑, source 上级交办, in the normal workflow), 已整改/已拆除, 伪变化.
+from the polygon, linked to the 图斑, source 上级交办, in the normal workflow; or reopens as 复发 the
+closed case of that kind on the same ground), 已整改/已拆除, 伪变化.
 """
 
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from geodata.nearby import distance_to_m
 from inspection.accounts.models import User
+from inspection.cases.duplicates import similar_cases
 from inspection.cases.photos import ProcessedPhoto, photo_columns, store_files
 from inspection.cases.records import create_case
+from inspection.cases.recurrence import reopen_as_recurrence
 from inspection.db import begin_write
 from inspection.errors import Conflict, InvalidInput, NotAllowed
 from inspection.tuban.access import can_manage
@@ -173,7 +176,21 @@ def submit_evidence(
 
 
 def _illegal_case(session: Session, tuban: Tuban, actor: User, kind: str, today: date) -> None:
-    """The case a 违法 conclusion opens: the 图斑's polygon, 上级交办 in its batch, linked."""
+    """The case a 违法 conclusion opens: the 图斑's polygon, 上级交办 in its batch, linked.
+
+    A closed (verified) case of the kind on the same ground is the problem back: it is reopened as
+    复发 (cases.recurrence) and linked instead, never a second case of that ground.
+    """
+    closed = [
+        c for c in similar_cases(session, actor, kind, tuban.geom, today) if c.status == "verified"
+    ]
+    if closed:
+        note = f"卫片图斑 {tuban.number}（{tuban.batch.name}）核查认定违法"
+        reopen_as_recurrence(
+            session, closed[0], actor, via="tuban", note=note, ref={"tuban": tuban.id}, today=today
+        )
+        tuban.cases.append(closed[0])
+        return
     fields = {
         "title": f"卫片图斑 {tuban.number}",
         "source": "superior",

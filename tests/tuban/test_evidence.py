@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+import shapely
 from pyproj import Geod
 from sqlalchemy import func, select
 
@@ -136,6 +137,29 @@ def test_illegal_opens_a_linked_case_from_the_polygon_once(session, tmp_path):
     assert case.area_m2 == pytest.approx(tuban.area_m2)
 
 
+def test_illegal_on_the_ground_of_a_closed_case_reopens_it_as_recurrence(session, tmp_path):
+    from inspection.cases.history import record_change
+    from inspection.cases.records import create_case
+    from inspection.reporting.figures import year_figures
+
+    tuban = task(session, tmp_path)
+    corner = shapely.box(113.0004, 30.0003, 113.0007, 30.0006)  # shares a corner with TB-2
+    closed, _ = create_case(session, "farmland", corner, {"title": "已复耕地块"}, tuban.assignee,
+                            found_on=date(2026, 3, 1))  # fmt: skip
+    for status in ("assigned", "in_progress", "done", "verified"):
+        record_change(session, closed, status, None, on=date(2026, 4, 1))
+    session.flush()
+    before = session.scalar(select(func.count(Case.id)))
+
+    submit(session, tuban, tmp_path, conclusion="illegal", case_kind="farmland")
+
+    assert session.scalar(select(func.count(Case.id))) == before  # no second case of the ground
+    assert tuban.cases == [closed] and closed.status == "reported"
+    assert closed.history[-1].details["recurrence"] == {"via": "tuban", "tuban": tuban.id}
+    block = year_figures(session, 2026)["farmland"]
+    assert (block["found"], block["recurred"]) == (1, 1)
+
+
 def test_review_accepts_or_sends_back_and_only_managers_review(session, tmp_path):
     tuban = task(session, tmp_path)
     supervisor = User(username="zz", display_name="镇领导", role="supervisor", password_hash="x")
@@ -152,9 +176,7 @@ def test_review_accepts_or_sends_back_and_only_managers_review(session, tmp_path
     submit(session, tuban, tmp_path, photos=[photo(colour=3)])
     review_evidence(session, tuban, supervisor, accept=True, note="", today=TODAY)
 
-    assert (
-        tuban.review == "accepted" and tuban.reviewed_by is supervisor
-    )
+    assert tuban.review == "accepted" and tuban.reviewed_by is supervisor
     with pytest.raises(Conflict):
         submit(session, tuban, tmp_path)
 
