@@ -42,6 +42,26 @@ def serving(app):
         app.extensions["db_engine"].dispose()
 
 
+def phone_at(browser, base: str, where, accuracy: float, username: str = "wgy_a1"):
+    """A phone (geolocation at `where`, lon/lat) with `username` logged in: (context, page, errors)."""
+    context = browser.new_context(
+        base_url=base,
+        service_workers="block",
+        geolocation={"longitude": where[0], "latitude": where[1], "accuracy": accuracy},
+        permissions=["geolocation"],
+        locale="zh-CN",
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo1234")
+    page.click(".narrow button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return context, page, errors
+
+
 @contextlib.contextmanager
 def chromium():
     """Headless Chromium (the system's, as CI installs it); the test skips if it is missing."""

@@ -33,7 +33,7 @@ from inspection.cases.forms import (
 from inspection.cases.forms import read_geometry as read_form_geometry
 from inspection.cases.merging import report_as_recurrence
 from inspection.cases.models import Case
-from inspection.cases.outbox import refusal_headers
+from inspection.cases.outbox import form_page
 from inspection.cases.photos import PhotoError, attach_photos, process_posted
 from inspection.cases.records import (
     GEOMETRY_TYPES,
@@ -289,12 +289,11 @@ def _form_page(kind: str, form, *, problems=(), status: int = 200, notice: str |
         bounds=_user_bounds(current_user) if current_user.is_authenticated else None,
         max_body_bytes=current_app.config.get("MAX_CONTENT_LENGTH"),
     )
-    response = current_app.make_response((html, status))
-    if problems or notice:
-        specific = [p for p in problems if p.code != "form_invalid"] or list(problems)
-        first = specific[0].message(lang) if specific else notice
-        refusal_headers(response, specific[0].code if specific else "csrf", first)
-    return response
+    if not (problems or notice):
+        return form_page(html, status)
+    specific = [p for p in problems if p.code != "form_invalid"] or list(problems)
+    first = specific[0].message(lang) if specific else notice
+    return form_page(html, status, specific[0].code if specific else "csrf", first)
 
 
 @bp.errorhandler(CSRFError)

@@ -20,14 +20,13 @@ from sqlalchemy.orm import selectinload
 from inspection import clock, db
 from inspection.cases.case_map import case_map
 from inspection.cases.models import Case
-from inspection.cases.outbox import refusal_headers
-from inspection.cases.photos import process_posted
+from inspection.cases.outbox import form_page
 from inspection.errors import DomainError
 from inspection.rechecks.access import can_see_recheck, recheck_scope
 from inspection.rechecks.checking import OUTCOMES, RecheckReport, may_record, record_recheck
 from inspection.rechecks.models import Recheck
 from inspection.rechecks.schedule import on_batch_imported
-from inspection.tuban.evidence import parse_fix
+from inspection.tuban.evidence import posted_on_site
 from inspection.tuban.signals import batch_imported
 
 bp = Blueprint("rechecks", __name__, url_prefix="/rechecks")
@@ -79,11 +78,7 @@ def _recheck_or_404(recheck_id: int) -> Recheck:
 def _report() -> RecheckReport:
     return RecheckReport(
         outcome=request.form.get("outcome", ""),
-        photos=process_posted(request.files.getlist("photos"), current_app.config),
-        fix=parse_fix(request.form),
-        override_reason=request.form.get("override_reason", ""),
-        note=request.form.get("note", ""),
-        client_id=(request.form.get("client_id") or "")[:64] or None,
+        **posted_on_site(request.form, request.files, current_app.config),
     )
 
 
@@ -123,8 +118,7 @@ def item(recheck_id: int):
         error=error,
         form=request.form,
     )
-    response = current_app.make_response((html, status))
-    return refusal_headers(response, code, error) if error else response
+    return form_page(html, status, code, error)
 
 
 def init_app(app) -> None:

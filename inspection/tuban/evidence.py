@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from geodata.nearby import distance_to_m
 from inspection.accounts.models import User
 from inspection.cases.duplicates import similar_cases
-from inspection.cases.photos import ProcessedPhoto, photo_columns, store_files
+from inspection.cases.photos import ProcessedPhoto, photo_columns, process_posted, store_files
 from inspection.cases.records import create_case
 from inspection.cases.recurrence import reopen_as_recurrence
 from inspection.db import begin_write
@@ -69,6 +69,17 @@ def parse_fix(form) -> Fix | None:
     if not (-180 <= lon <= 180 and -90 <= lat <= 90 and 0 <= accuracy < 1e6):
         return None
     return Fix(lon, lat, accuracy)
+
+
+def posted_on_site(form, files, config) -> dict:
+    """The fields every on-site form posts (举证, 回头看): checked photos, GPS fix, reason, note, client id."""
+    return {
+        "photos": process_posted(files.getlist("photos"), config),
+        "fix": parse_fix(form),
+        "override_reason": form.get("override_reason", ""),
+        "note": form.get("note", ""),
+        "client_id": (form.get("client_id") or "")[:64] or None,
+    }
 
 
 def fix_problem(

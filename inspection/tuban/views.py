@@ -21,8 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from geodata.errors import GeodataError
 from inspection import clock, db, map_context
-from inspection.cases.outbox import refusal_headers
-from inspection.cases.photos import process_posted
+from inspection.cases.outbox import form_page
 from inspection.errors import DomainError, InvalidInput
 from inspection.settings import archive_limits
 from inspection.tuban import results
@@ -31,7 +30,7 @@ from inspection.tuban.evidence import (
     CASE_KINDS,
     CONCLUSIONS,
     Evidence,
-    parse_fix,
+    posted_on_site,
     review_evidence,
     submit_evidence,
 )
@@ -209,13 +208,9 @@ def _evidence() -> Evidence:
     """The 举证 form as Evidence (photos checked by the same code as a case's)."""
     return Evidence(
         conclusion=request.form.get("conclusion", ""),
-        photos=process_posted(request.files.getlist("photos"), current_app.config),
-        fix=parse_fix(request.form),
-        override_reason=request.form.get("override_reason", ""),
         approval_no=request.form.get("approval_no", ""),
-        note=request.form.get("note", ""),
         case_kind=request.form.get("case_kind", "illegal_building"),
-        client_id=(request.form.get("client_id") or "")[:64] or None,
+        **posted_on_site(request.form, request.files, current_app.config),
     )
 
 
@@ -258,8 +253,7 @@ def item(tuban_id: int):
         error=error,
         form=request.form,
     )
-    response = current_app.make_response((html, status))
-    return refusal_headers(response, code, error) if error else response
+    return form_page(html, status, code, error)
 
 
 @bp.route("/<int:tuban_id>/review", methods=["POST"])

@@ -10,7 +10,7 @@ from inspection import clock, db
 from inspection.cases.models import Case
 from inspection.rechecks.models import Recheck
 from inspection.rechecks.schedule import schedule_rechecks
-from tests.browser_support import make_app, serving
+from tests.browser_support import make_app, phone_at, serving
 from tests.rechecks.test_pages import closed_building
 from tests.test_route_access import seed_county
 
@@ -29,21 +29,7 @@ def test_a_recheck_on_site_reopens_the_case(browser, tmp_path):
     photo = tmp_path / "现场.jpg"
     Image.new("RGB", (120, 90), (160, 60, 40)).save(photo, "JPEG")
     with serving(app) as base:
-        context = browser.new_context(
-            base_url=base,
-            service_workers="block",
-            geolocation={"longitude": 113.0012, "latitude": 30.00115, "accuracy": 5},
-            permissions=["geolocation"],
-            locale="zh-CN",
-        )
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto("/auth/login")
-        page.fill("input[name=username]", "wgy_a1")
-        page.fill("input[name=password]", "demo1234")
-        page.click(".narrow button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        context, page, errors = phone_at(browser, base, (113.0012, 30.00115), 5)
         page.click("#field-tasks a")
         page.click(f"a[href='/rechecks/{recheck_id}']")
         page.wait_for_selector("#fix-status:has-text('±')")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from inspection import db
 from inspection.tuban.importer import import_batch
 from inspection.tuban.models import Tuban
-from tests.browser_support import make_app, serving
+from tests.browser_support import make_app, phone_at, serving
 from tests.test_route_access import seed_county
 
 pytestmark = pytest.mark.browser
@@ -43,21 +43,7 @@ def seeded_task(app) -> int:
 
 def task_page(browser, base: str, task_id: int, where, accuracy: float):
     """wgy_a1 logged in on the task's page in a phone at `where` (lon, lat): (context, page, errors)."""
-    context = browser.new_context(
-        base_url=base,
-        service_workers="block",
-        geolocation={"longitude": where[0], "latitude": where[1], "accuracy": accuracy},
-        permissions=["geolocation"],
-        locale="zh-CN",
-    )
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/auth/login")
-    page.fill("input[name=username]", "wgy_a1")
-    page.fill("input[name=password]", "demo1234")
-    page.click(".narrow button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    context, page, errors = phone_at(browser, base, where, accuracy)
     page.goto(f"/tuban/{task_id}")
     page.wait_for_function("document.querySelector('input[name=fix_accuracy]').value !== ''")
     return context, page, errors
